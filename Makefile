@@ -1,0 +1,122 @@
+# gfs: one non-recursive Makefile.
+#
+#   make            build bin/gfs, bin/gfs-leader, bin/gfs-chunkd
+#   make deps       install missing Debian packages
+#   make run        start the seed's cluster in the foreground (data in ./var)
+#   make test       the whole suite through prove (SANITIZE=1: ASan+UBSan)
+#   make bench      benchmarks, writes BENCHMARKS.md
+#   make lint       man pages through groff -ww and mandoc -Tlint
+#   make install    PREFIX=/usr/local DESTDIR=
+
+CC	?= cc
+PREFIX	?= /usr/local
+CFLAGS	?= -g -O2
+WARN	 = -std=c11 -Wall -Wextra -Werror -Wshadow -Wpointer-arith -Wvla
+DEFS	 = -D_GNU_SOURCE
+CPPFLAGS += -Ilib -MMD -MP $(DEFS)
+LDLIBS_LIB = -lcrypto
+ifeq ($(SANITIZE),1)
+CFLAGS	+= -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
+LDFLAGS	+= -fsanitize=address,undefined
+endif
+ALL_CFLAGS = $(WARN) $(CFLAGS)
+
+DEB_PKGS = build-essential libevent-dev libcjson-dev libdb-dev libssl-dev groff-base
+
+LIB_SRCS = lib/daemon.c lib/proto.c lib/log.c lib/xmalloc.c lib/hash.c lib/ring.c \
+	   lib/chunker.c lib/server.c lib/client.c lib/meta.c lib/put.c \
+	   lib/get.c lib/crash.c
+LEADER_SRCS = server/leader/main.c server/leader/cmd.c server/leader/db.c
+CHUNK_SRCS = server/chunk/main.c server/chunk/cmd.c server/chunk/segment.c \
+	     server/chunk/index.c server/chunk/hello.c
+GFS_SRCS = cmd/gfs/gfs.c cmd/gfs/put.c cmd/gfs/get.c cmd/gfs/rm.c \
+	   cmd/gfs/ls.c cmd/gfs/status.c
+UNIT_SRCS = $(wildcard t/unit/*.c)
+UNIT_BINS = $(UNIT_SRCS:.c=.t)
+HELPERS = t/helper/gfs-raw
+
+LIB_OBJS = $(LIB_SRCS:.c=.o)
+LEADER_OBJS = $(LEADER_SRCS:.c=.o)
+CHUNK_OBJS = $(CHUNK_SRCS:.c=.o)
+GFS_OBJS = $(GFS_SRCS:.c=.o)
+BINS = bin/gfs bin/gfs-leader bin/gfs-chunkd
+
+all: deps-check $(BINS) $(UNIT_BINS) $(HELPERS)
+
+# Fail early with a clear message; `make deps` installs what is missing.
+deps-check:
+	@missing=""; for p in $(DEB_PKGS); do \
+	  dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q "ok installed" || missing="$$missing $$p"; \
+	done; \
+	if [ -n "$$missing" ]; then $(MAKE) --no-print-directory deps; fi
+
+deps:
+	@missing=""; for p in $(DEB_PKGS); do \
+	  dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q "ok installed" || missing="$$missing $$p"; \
+	done; \
+	if [ -n "$$missing" ]; then \
+	  echo "installing:$$missing"; \
+	  SUDO=; [ "$$(id -u)" = 0 ] || SUDO=sudo; \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $$missing </dev/null; \
+	fi
+
+%.o: %.c
+	$(CC) $(CPPFLAGS) $(ALL_CFLAGS) -c -o $@ $<
+
+lib/libgfs.a: $(LIB_OBJS)
+	$(AR) rcs $@ $^
+
+bin/gfs-leader: $(LEADER_OBJS) lib/libgfs.a
+	@mkdir -p bin
+	$(CC) $(LDFLAGS) -o $@ $^ -levent -ldb -lcjson $(LDLIBS_LIB)
+
+bin/gfs-chunkd: $(CHUNK_OBJS) lib/libgfs.a
+	@mkdir -p bin
+	$(CC) $(LDFLAGS) -o $@ $^ -levent -lcjson $(LDLIBS_LIB)
+
+bin/gfs: $(GFS_OBJS) lib/libgfs.a
+	@mkdir -p bin
+	$(CC) $(LDFLAGS) -o $@ $^ -lcjson $(LDLIBS_LIB)
+
+t/unit/%.t: t/unit/%.o lib/libgfs.a
+	$(CC) $(LDFLAGS) -o $@ $^ -levent $(LDLIBS_LIB)
+
+t/helper/gfs-raw: t/helper/gfs-raw.o
+	$(CC) $(LDFLAGS) -o $@ $^
+
+run: all
+	@./t/run-cluster.sh
+
+test: all
+	prove -j2 --timer t/unit/*.t t/t[0-9]*.sh
+
+sanitize:
+	$(MAKE) clean
+	$(MAKE) test SANITIZE=1
+
+bench: all
+	./t/bench.sh
+
+lint:
+	@for m in man/*.[0-9]; do \
+	  out=$$(groff -mdoc -ww -z $$m 2>&1); \
+	  [ -z "$$out" ] || { echo "$$m: $$out"; exit 1; }; \
+	done; echo "man pages clean"
+
+install: all
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1 \
+	  $(DESTDIR)$(PREFIX)/share/man/man7 $(DESTDIR)$(PREFIX)/share/man/man8
+	install -m 755 $(BINS) $(DESTDIR)$(PREFIX)/bin
+	install -m 644 man/gfs.1 $(DESTDIR)$(PREFIX)/share/man/man1
+	install -m 644 man/gfs-protocol.7 $(DESTDIR)$(PREFIX)/share/man/man7
+	install -m 644 man/gfs-leader.8 man/gfs-chunkd.8 $(DESTDIR)$(PREFIX)/share/man/man8
+
+clean:
+	rm -rf bin lib/libgfs.a $(LIB_OBJS) $(LEADER_OBJS) $(CHUNK_OBJS) \
+	  $(GFS_OBJS) t/unit/*.o t/unit/*.t t/helper/*.o $(HELPERS) \
+	  $(shell find . -name '*.d' -not -path './.git/*')
+
+.PHONY: all deps deps-check run test sanitize bench lint install clean
+.SECONDARY:
+
+-include $(shell find lib server cmd t -name '*.d' 2>/dev/null)

@@ -1,0 +1,66 @@
+/*
+ * gfs put [-v] FILE [NAME]
+ */
+#include <sys/stat.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "banned.h"
+#include "cli.h"
+#include "proto.h"
+
+int
+gfs_cmd_put(struct gfs *g, int argc, char **argv)
+{
+	const char	*file, *name, *why;
+	struct stat	 sb;
+	uint32_t	 version;
+	uint64_t	 size;
+	int		 ch, fd, rc, verbose = 0;
+
+	while ((ch = getopt(argc, argv, "+v")) != -1) {
+		switch (ch) {
+		case 'v': verbose = 1; break;
+		default: return usage_error(NULL);
+		}
+	}
+	argc -= optind;
+	argv += optind;
+	if (argc < 1 || argc > 2)
+		return usage_error(NULL);
+	file = argv[0];
+	if (argc == 2)
+		name = argv[1];
+	else if (strcmp(file, "-") == 0)
+		return usage_error("a NAME is needed to put stdin");
+	else {
+		name = strrchr(file, '/');
+		name = name ? name + 1 : file;
+	}
+	if ((why = name_check(name, strlen(name))) != NULL)
+		return error("bad name '%s': %s", name, why), EXIT_USAGE;
+	if (strcmp(file, "-") == 0)
+		fd = STDIN_FILENO;
+	else if ((fd = open(file, O_RDONLY | O_CLOEXEC)) < 0)
+		return error("cannot open '%s': %s", file, strerror(errno)),
+		    EXIT_FAIL;
+	if (fstat(fd, &sb) == 0 && S_ISDIR(sb.st_mode)) {
+		error("cannot read '%s': Is a directory", file);
+		close(fd);
+		return EXIT_FAIL;
+	}
+	rc = gfs_put(g, fd, name, &version, &size);
+	if (fd != STDIN_FILENO)
+		close(fd);
+	if (rc < 0)
+		return error("cannot put '%s': %s", name, g->err[0] ? g->err :
+		    gfs_strerror(rc)), EXIT_FAIL;
+	if (verbose)
+		printf("%s version %u, %llu bytes\n", name, version,
+		    (unsigned long long)size);
+	return finish_stdout(0);
+}

@@ -1,0 +1,30 @@
+/*
+ * gfs rm NAME...
+ */
+#include <stdio.h>
+
+#include "banned.h"
+#include "cli.h"
+
+int
+gfs_cmd_rm(struct gfs *g, int argc, char **argv)
+{
+	int i, rc, status = 0;
+
+	if (argc < 2)
+		return usage_error(NULL);
+	for (i = 1; i < argc; i++) {
+		if ((rc = gfs_delete(g, argv[i])) == 0)
+			continue;
+		if (rc == GFS_ENOENT) {
+			error("cannot remove '%s': no such file", argv[i]);
+			if (status == 0)
+				status = EXIT_NOTFOUND;
+		} else {
+			error("cannot remove '%s': %s", argv[i], g->err[0] ?
+			    g->err : gfs_strerror(rc));
+			status = EXIT_FAIL;
+		}
+	}
+	return status;
+}

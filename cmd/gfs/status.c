@@ -1,0 +1,75 @@
+/*
+ * gfs status: the leader, then each chunk server as the client sees it
+ * (PING and STATS of its own).  Exits 3 when any server does not answer.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cjson/cJSON.h>
+
+#include "banned.h"
+#include "cli.h"
+
+static double
+jnum(const cJSON *o, const char *key)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
+
+	return cJSON_IsNumber(v) ? v->valuedouble : 0;
+}
+
+int
+gfs_cmd_status(struct gfs *g, int argc, char **argv)
+{
+	char	*json, *line;
+	cJSON	*o;
+	double	*shares;
+	int	 i, rc, down = 0;
+
+	(void)argv;
+	if (argc != 1)
+		return usage_error(NULL);
+	if ((rc = gfs_stats(&g->leader, &json)) < 0) {
+		gfs_leader_err(g, rc);
+		return error("cannot reach leader: %s", g->err), EXIT_FAIL;
+	}
+	if ((rc = gfs_ring(g, UINT64_MAX)) < 0) {
+		free(json);
+		return error("cannot read the ring: %s", g->err), EXIT_FAIL;
+	}
+	o = cJSON_Parse(json);
+	free(json);
+	printf("leader %s: %.0f files, %d chunk servers, %d replicas, "
+	    "ring epoch %llu, %.0f pending\n", g->leader.addr,
+	    jnum(o, "files"), g->ring->nservers, g->ring->replicas,
+	    (unsigned long long)g->ring->epoch, jnum(o, "pending"));
+	cJSON_Delete(o);
+	shares = calloc((size_t)g->ring->nservers + 1, sizeof(*shares));
+	ring_shares(g->ring, shares);
+	printf("%-16s  %-21s  %-5s  %6s  %10s  %12s\n", "ID", "ADDRESS",
+	    "STATE", "SHARE", "CHUNKS", "BYTES");
+	for (i = 0; i < g->ring->nservers; i++) {
+		struct cconn	*c = &g->chunk[i];
+		const char	*state = "up";
+		double		 chunks = 0, bytes = 0;
+
+		cconn_printf(c, "PING\r\n");
+		if (cconn_reply(c, &line) < 0 || strncmp(line, "PONG ", 5) != 0 ||
+		    gfs_stats(c, &json) < 0) {
+			state = "down";
+			down++;
+		} else {
+			o = cJSON_Parse(json);
+			free(json);
+			chunks = jnum(o, "chunks");
+			bytes = jnum(o, "bytes");
+			cJSON_Delete(o);
+		}
+		printf("%-16s  %-21s  %-5s  %5.1f%%  %10.0f  %12.0f\n",
+		    g->ring->servers[i].id, g->ring->servers[i].addr, state,
+		    shares[i] * 100, chunks, bytes);
+	}
+	free(shares);
+	return finish_stdout(down ? EXIT_FAIL : 0);
+}

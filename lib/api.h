@@ -1,0 +1,67 @@
+/*
+ * The client API the CLI (and later the gateway) is built on: metadata
+ * at the leader, put and get against the chunk servers.
+ */
+#ifndef GFS_API_H
+#define GFS_API_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "client.h"
+#include "ring.h"
+
+struct gfs {
+	struct cconn	 leader;
+	struct ring	*ring;
+	struct cconn	*chunk;		/* one per ring server */
+	int		*down;		/* per ring server: failed this run */
+	int		 timeout_ms;
+	char		 err[512];	/* detail of the last failure */
+};
+
+struct gfs_file {
+	char		  name[GFS_MAX_NAME + 1];
+	uint32_t	  version;
+	uint64_t	  size;
+	uint64_t	  mtime;
+	uint64_t	  epoch;
+	size_t		  nchunks;
+	uint8_t		(*hashes)[GFS_HASH_LEN];
+};
+
+struct gfs_entry {
+	const char	*name;
+	uint32_t	 version;
+	uint64_t	 size;
+	uint64_t	 mtime;
+};
+
+void	gfs_init(struct gfs *, const char *leader, int timeout_ms);
+void	gfs_close(struct gfs *);
+/* Fetch the ring from the leader (again when epoch differs). */
+int	gfs_ring(struct gfs *, uint64_t epoch);
+
+/* name is "NAME" or "NAME@VERSION" (a trailing @ and digits). */
+int	gfs_lookup(struct gfs *, const char *name, struct gfs_file *);
+void	gfs_file_free(struct gfs_file *);
+int	gfs_list(struct gfs *, const char *prefix,
+	    int (*cb)(const struct gfs_entry *, void *), void *arg);
+int	gfs_delete(struct gfs *, const char *name);
+/* The leader's STATS JSON, malloc'ed. */
+int	gfs_stats(struct cconn *, char **json);
+
+/* Store fd's bytes as the next version of name. */
+int	gfs_put(struct gfs *, int fd, const char *name, uint32_t *version,
+	    uint64_t *size);
+/* Write the file's bytes to fd, in order, each chunk checked. */
+int	gfs_get(struct gfs *, const struct gfs_file *, int fd);
+
+/* "NAME@12" splits into NAME and 12; no version gives 0. */
+int	gfs_split_version(const char *arg, char *name, size_t namesz,
+	    uint32_t *version);
+
+/* Record why the leader failed in g->err and pass the code on. */
+int	gfs_leader_err(struct gfs *, int);
+
+#endif

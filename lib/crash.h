@@ -1,0 +1,29 @@
+/*
+ * Named crash points.  GFS_CRASH=NAME[:N] makes the N-th (default
+ * first) pass through CRASH_POINT(NAME) call _exit(99), or raise
+ * SIGSTOP when GFS_CRASH_STOP is set.  Free when unused: one branch on
+ * a pointer that is NULL unless configured.
+ *
+ * Every crash point, so that a test can iterate over them:
+ *   client.put.after_chunks    chunks PUT_PENDING on chunk servers
+ *   client.put.after_pending   pending mapping at the leader
+ *   client.put.after_commit    chunk servers committed, leader not yet
+ *   chunk.commit.after_append  records written, before fdatasync
+ *   chunk.commit.after_sync    durable, before the reply
+ *   leader.pending.after_txn   pending mapping committed, before reply
+ *   leader.commit.after_txn    version committed, before the reply
+ */
+#ifndef GFS_CRASH_H
+#define GFS_CRASH_H
+
+extern const char	*crash_spec;	/* NULL unless GFS_CRASH is set */
+
+void	crash_init(void);
+void	crash_hit(const char *name);
+
+#define CRASH_POINT(name) do {			\
+	if (crash_spec != NULL)			\
+		crash_hit(name);		\
+} while (0)
+
+#endif

@@ -1,0 +1,260 @@
+/*
+ * Metadata at the leader: RING, LOOKUP, LIST, DELETE, STATS.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "api.h"
+#include "banned.h"
+#include "proto.h"
+#include "xmalloc.h"
+
+void
+gfs_init(struct gfs *g, const char *leader, int timeout_ms)
+{
+	memset(g, 0, sizeof(*g));
+	cconn_init(&g->leader, leader, timeout_ms);
+	g->timeout_ms = timeout_ms;
+}
+
+static void
+gfs_drop_ring(struct gfs *g)
+{
+	int i;
+
+	if (g->ring == NULL)
+		return;
+	for (i = 0; i < g->ring->nservers; i++)
+		cconn_close(&g->chunk[i]);
+	free(g->chunk);
+	free(g->down);
+	ring_free(g->ring);
+	g->chunk = NULL;
+	g->down = NULL;
+	g->ring = NULL;
+}
+
+void
+gfs_close(struct gfs *g)
+{
+	gfs_drop_ring(g);
+	cconn_close(&g->leader);
+}
+
+int
+gfs_leader_err(struct gfs *g, int r)
+{
+	snprintf(g->err, sizeof(g->err), "leader %s: %s", g->leader.addr,
+	    g->leader.errmsg[0] ? g->leader.errmsg : gfs_strerror(r));
+	return r;
+}
+
+int
+gfs_ring(struct gfs *g, uint64_t epoch)
+{
+	char		*line, *argv[8];
+	uint64_t	 e, rep, n, ntok, i;
+	struct ring	*r;
+	int		 rc, argc;
+
+	if (g->ring && g->ring->epoch == epoch)
+		return 0;
+	cconn_printf(&g->leader, "RING\r\n");
+	if ((rc = cconn_reply(&g->leader, &line)) < 0)
+		return gfs_leader_err(g, rc);
+	argc = proto_split(line, argv, 8);
+	if (argc != 4 || strcmp(argv[0], "RING") != 0 ||
+	    parse_u64(argv[1], 0, UINT64_MAX, &e) < 0 ||
+	    parse_u64(argv[2], 1, GFS_MAX_REPLICAS, &rep) < 0 ||
+	    parse_u64(argv[3], 0, GFS_MAX_SERVERS, &n) < 0)
+		return gfs_leader_err(g, cconn_fail(&g->leader, GFS_EPROTO,
+		    "bad RING reply"));
+	gfs_drop_ring(g);
+	r = ring_new(e, (int)rep);
+	for (i = 0; i < n; i++) {
+		if ((rc = cconn_read_line(&g->leader, &line)) < 0) {
+			ring_free(r);
+			return gfs_leader_err(g, rc);
+		}
+		argc = proto_split(line, argv, 8);
+		if (argc != 4 || strcmp(argv[0], "SERVER") != 0 ||
+		    strlen(argv[1]) > GFS_MAX_ID ||
+		    parse_u64(argv[3], 1, GFS_MAX_TOKENS, &ntok) < 0) {
+			ring_free(r);
+			return gfs_leader_err(g, cconn_fail(&g->leader, GFS_EPROTO,
+			    "bad SERVER line"));
+		}
+		ring_add(r, argv[1], argv[2], (uint32_t)ntok);
+	}
+	if ((rc = cconn_read_line(&g->leader, &line)) < 0 ||
+	    strcmp(line, "END") != 0) {
+		ring_free(r);
+		return gfs_leader_err(g, rc < 0 ? rc : cconn_fail(&g->leader,
+		    GFS_EPROTO, "RING reply without END"));
+	}
+	ring_build(r);
+	g->ring = r;
+	g->chunk = xcalloc((size_t)r->nservers + 1, sizeof(*g->chunk));
+	g->down = xcalloc((size_t)r->nservers + 1, sizeof(*g->down));
+	for (i = 0; i < n; i++)
+		cconn_init(&g->chunk[i], r->servers[i].addr, g->timeout_ms);
+	return 0;
+}
+
+int
+gfs_split_version(const char *arg, char *name, size_t namesz,
+    uint32_t *version)
+{
+	const char	*at = strrchr(arg, '@');
+	uint64_t	 v;
+	size_t		 n = strlen(arg);
+
+	*version = 0;
+	if (at && at != arg && parse_u64(at + 1, 1, UINT32_MAX, &v) == 0) {
+		*version = (uint32_t)v;
+		n = (size_t)(at - arg);
+	}
+	if (n >= namesz)
+		return GFS_ETOOBIG;
+	memcpy(name, arg, n);
+	name[n] = '\0';
+	return 0;
+}
+
+int
+gfs_lookup(struct gfs *g, const char *arg, struct gfs_file *f)
+{
+	char		 enc[GFS_MAX_NAME * 3 + 1], *line, *argv[8];
+	uint64_t	 ver, size, n, mtime, epoch, i;
+	uint32_t	 want;
+	int		 rc, argc;
+
+	memset(f, 0, sizeof(*f));
+	if (gfs_split_version(arg, f->name, sizeof(f->name), &want) < 0 ||
+	    name_encode(f->name, strlen(f->name), enc, sizeof(enc)) < 0)
+		return GFS_ETOOBIG;
+	if (want)
+		cconn_printf(&g->leader, "LOOKUP %s@%u\r\n", enc, want);
+	else
+		cconn_printf(&g->leader, "LOOKUP %s\r\n", enc);
+	if ((rc = cconn_reply(&g->leader, &line)) < 0)
+		return gfs_leader_err(g, rc);
+	argc = proto_split(line, argv, 8);
+	if (argc != 7 || strcmp(argv[0], "FILE") != 0 ||
+	    parse_u64(argv[2], 1, UINT32_MAX, &ver) < 0 ||
+	    parse_u64(argv[3], 0, GFS_MAX_FILE_SIZE, &size) < 0 ||
+	    parse_u64(argv[4], 0, GFS_MAX_FILE_CHUNKS, &n) < 0 ||
+	    parse_u64(argv[5], 0, UINT64_MAX, &mtime) < 0 ||
+	    parse_u64(argv[6], 0, UINT64_MAX, &epoch) < 0 ||
+	    n != (size + GFS_CHUNK_SIZE - 1) / GFS_CHUNK_SIZE)
+		return gfs_leader_err(g, cconn_fail(&g->leader, GFS_EPROTO,
+		    "bad FILE reply"));
+	f->version = (uint32_t)ver;
+	f->size = size;
+	f->mtime = mtime;
+	f->epoch = epoch;
+	f->nchunks = (size_t)n;
+	f->hashes = xreallocarray(NULL, f->nchunks + 1, GFS_HASH_LEN);
+	for (i = 0; i < n; i++) {
+		if ((rc = cconn_read_line(&g->leader, &line)) < 0 ||
+		    hash_parse(line, f->hashes[i]) < 0) {
+			gfs_file_free(f);
+			return gfs_leader_err(g, rc < 0 ? rc : cconn_fail(&g->leader,
+			    GFS_EPROTO, "bad hash line"));
+		}
+	}
+	if ((rc = cconn_read_line(&g->leader, &line)) < 0 ||
+	    strcmp(line, "END") != 0) {
+		gfs_file_free(f);
+		return gfs_leader_err(g, rc < 0 ? rc : cconn_fail(&g->leader,
+		    GFS_EPROTO, "LOOKUP reply without END"));
+	}
+	return 0;
+}
+
+void
+gfs_file_free(struct gfs_file *f)
+{
+	free(f->hashes);
+	f->hashes = NULL;
+}
+
+int
+gfs_list(struct gfs *g, const char *prefix,
+    int (*cb)(const struct gfs_entry *, void *), void *arg)
+{
+	char		 enc[GFS_MAX_NAME * 3 + 1], *line, *argv[8];
+	struct gfs_entry e;
+	uint64_t	 v, size, mtime;
+	int		 rc, argc, stop = 0;
+
+	if (prefix && *prefix) {
+		if (name_encode(prefix, strlen(prefix), enc, sizeof(enc)) < 0)
+			return GFS_ETOOBIG;
+		cconn_printf(&g->leader, "LIST %s\r\n", enc);
+	} else
+		cconn_printf(&g->leader, "LIST\r\n");
+	for (;;) {
+		if ((rc = cconn_reply(&g->leader, &line)) < 0)
+			return gfs_leader_err(g, rc);
+		if (strcmp(line, "END") == 0)
+			return stop;
+		argc = proto_split(line, argv, 8);
+		if (argc != 5 || strcmp(argv[0], "ENTRY") != 0 ||
+		    name_decode(argv[1]) < 0 ||
+		    parse_u64(argv[2], 1, UINT32_MAX, &v) < 0 ||
+		    parse_u64(argv[3], 0, UINT64_MAX, &size) < 0 ||
+		    parse_u64(argv[4], 0, UINT64_MAX, &mtime) < 0)
+			return gfs_leader_err(g, cconn_fail(&g->leader, GFS_EPROTO,
+			    "bad ENTRY line"));
+		if (stop)
+			continue;
+		e.name = argv[1];
+		e.version = (uint32_t)v;
+		e.size = size;
+		e.mtime = mtime;
+		stop = cb(&e, arg);
+	}
+}
+
+int
+gfs_delete(struct gfs *g, const char *name)
+{
+	char	enc[GFS_MAX_NAME * 3 + 1], *line;
+	int	rc;
+
+	if (name_encode(name, strlen(name), enc, sizeof(enc)) < 0)
+		return GFS_ETOOBIG;
+	cconn_printf(&g->leader, "DELETE %s\r\n", enc);
+	if ((rc = cconn_reply(&g->leader, &line)) < 0)
+		return gfs_leader_err(g, rc);
+	if (strcmp(line, "OK") != 0)
+		return gfs_leader_err(g, cconn_fail(&g->leader, GFS_EPROTO,
+		    "bad DELETE reply"));
+	return 0;
+}
+
+int
+gfs_stats(struct cconn *c, char **json)
+{
+	char		*line, *argv[4];
+	const uint8_t	*data;
+	uint64_t	 len;
+	int		 rc;
+
+	cconn_printf(c, "STATS\r\n");
+	if ((rc = cconn_reply(c, &line)) < 0)
+		return rc;
+	if (proto_split(line, argv, 4) != 3 || strcmp(argv[0], "VALUE") != 0 ||
+	    parse_u64(argv[2], 0, 1 << 20, &len) < 0)
+		return cconn_fail(c, GFS_EPROTO, "bad STATS reply");
+	if ((rc = cconn_read_block(c, (size_t)len, &data)) < 0)
+		return rc;
+	*json = xstrndup((const char *)data, (size_t)len);
+	if ((rc = cconn_read_line(c, &line)) < 0 || strcmp(line, "END") != 0) {
+		free(*json);
+		return rc < 0 ? rc : cconn_fail(c, GFS_EPROTO, "STATS without END");
+	}
+	return 0;
+}

@@ -1,0 +1,285 @@
+/*
+ * gfs put: the two-phase commit of DESIGN.md.
+ *
+ *   1. chunk and hash the data, place each chunk on its replicas;
+ *   2. PUT_PENDING every chunk to its replicas, pipelined per server;
+ *   3. PUT_PENDING the name mapping at the leader;
+ *   4. COMMIT on the chunk servers (durable there first);
+ *   5. COMMIT at the leader: the version becomes visible.
+ *
+ * A server that cannot be reached when the put starts is skipped: the
+ * chunk goes to the next servers on the ring.  A server that fails
+ * after it was sent chunks fails the put; nothing becomes visible.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "api.h"
+#include "banned.h"
+#include "chunker.h"
+#include "crash.h"
+#include "hash.h"
+#include "proto.h"
+#include "xmalloc.h"
+
+#define PUT_WINDOW	4096	/* chunks per pipelined round */
+
+struct put {
+	struct gfs	  *g;
+	char		   txid[33];
+	int		  *touched;	/* per server: holds chunks of txid */
+	int		  *sent;	/* per server: replies owed this round */
+	uint8_t		 (*hashes)[GFS_HASH_LEN];
+	size_t		   nchunks, cap;
+};
+
+static int
+chunk_err(struct gfs *g, int s, int r)
+{
+	struct cconn *c = &g->chunk[s];
+
+	snprintf(g->err, sizeof(g->err), "chunk server %s: %s", c->addr,
+	    c->errmsg[0] ? c->errmsg : gfs_strerror(r));
+	return r;
+}
+
+/* Pick the first `replicas` reachable servers for a chunk. */
+static int
+put_place(struct put *p, const uint8_t *hash, int *out)
+{
+	struct gfs	*g = p->g;
+	int		 cand[GFS_MAX_SERVERS], n, i, k = 0;
+
+	n = ring_lookup(g->ring, hash_prefix(hash), cand, GFS_MAX_SERVERS);
+	for (i = 0; i < n && k < g->ring->replicas; i++) {
+		int s = cand[i];
+
+		if (g->down[s])
+			continue;
+		if (!p->touched[s] && cconn_open(&g->chunk[s]) < 0) {
+			g->down[s] = 1;
+			continue;
+		}
+		out[k++] = s;
+	}
+	return k == g->ring->replicas ? 0 : GFS_ENOSERVERS;
+}
+
+/* Send one window of chunks and collect every STORED. */
+static int
+put_window(struct put *p, const uint8_t *data, const int *lens, int n)
+{
+	struct gfs	*g = p->g;
+	struct cconn	*cs[GFS_MAX_SERVERS];
+	char		 hex[GFS_HEX_LEN + 1], *line;
+	int		 i, j, s, nsrv = g->ring->nservers, rc;
+	int		 where[GFS_MAX_REPLICAS];
+
+	memset(p->sent, 0, sizeof(int) * (size_t)nsrv);
+	for (i = 0; i < n; i++) {
+		const uint8_t *hash = p->hashes[p->nchunks - (size_t)n + (size_t)i];
+
+		if (put_place(p, hash, where) < 0) {
+			snprintf(g->err, sizeof(g->err), "need %d reachable "
+			    "chunk servers", g->ring->replicas);
+			return GFS_ENOSERVERS;
+		}
+		hash_hex(hash, hex);
+		for (j = 0; j < g->ring->replicas; j++) {
+			s = where[j];
+			cconn_printf(&g->chunk[s], "PUT_PENDING %s %s %d\r\n",
+			    p->txid, hex, lens[i]);
+			cconn_write(&g->chunk[s], data + (size_t)i * GFS_CHUNK_SIZE,
+			    (size_t)lens[i]);
+			cconn_write(&g->chunk[s], "\r\n", 2);
+			p->sent[s]++;
+			p->touched[s] = 1;
+		}
+	}
+	for (s = 0; s < nsrv; s++)
+		cs[s] = p->sent[s] ? &g->chunk[s] : NULL;
+	cconn_pump(cs, nsrv);
+	for (s = 0; s < nsrv; s++)
+		for (i = 0; i < p->sent[s]; i++) {
+			if ((rc = cconn_reply(&g->chunk[s], &line)) < 0)
+				return chunk_err(g, s, rc);
+			if (strcmp(line, "STORED") != 0)
+				return chunk_err(g, s, cconn_fail(&g->chunk[s],
+				    GFS_EPROTO, "unexpected reply '%.40s'", line));
+		}
+	return 0;
+}
+
+static int
+put_chunks(struct put *p, int fd, uint64_t *size)
+{
+	struct chunker	 ck;
+	uint8_t		*win = xmalloc((size_t)PUT_WINDOW * GFS_CHUNK_SIZE);
+	int		 lens[PUT_WINDOW], n, len, rc = 0;
+
+	chunker_init(&ck, fd);
+	*size = 0;
+	for (;;) {
+		for (n = 0; n < PUT_WINDOW; n++) {
+			len = chunker_next(&ck, win + (size_t)n * GFS_CHUNK_SIZE);
+			if (len < 0) {
+				snprintf(p->g->err, sizeof(p->g->err),
+				    "cannot read input: %m");
+				rc = GFS_EIO;
+				goto out;
+			}
+			if (len == 0)
+				break;
+			if (*size + (uint64_t)len > GFS_MAX_FILE_SIZE) {
+				snprintf(p->g->err, sizeof(p->g->err),
+				    "file is larger than %llu bytes",
+				    (unsigned long long)GFS_MAX_FILE_SIZE);
+				rc = GFS_ETOOBIG;
+				goto out;
+			}
+			*size += (uint64_t)len;
+			if (p->nchunks == p->cap) {
+				p->cap = p->cap ? p->cap * 2 : 1024;
+				p->hashes = xreallocarray(p->hashes, p->cap,
+				    GFS_HASH_LEN);
+			}
+			hash_sha256(win + (size_t)n * GFS_CHUNK_SIZE, (size_t)len,
+			    p->hashes[p->nchunks++]);
+			lens[n] = len;
+			if (len < GFS_CHUNK_SIZE) {
+				n++;
+				break;
+			}
+		}
+		if (n > 0 && (rc = put_window(p, win, lens, n)) < 0)
+			goto out;
+		if (n < PUT_WINDOW || ck.eof)
+			break;
+	}
+ out:
+	free(win);
+	return rc;
+}
+
+/* Send COMMIT or ABORT to every server that holds chunks of the txid. */
+static int
+put_finish(struct put *p, const char *verb)
+{
+	struct gfs	*g = p->g;
+	struct cconn	*cs[GFS_MAX_SERVERS];
+	char		*line;
+	int		 s, nsrv = g->ring->nservers, rc, first = 0;
+
+	for (s = 0; s < nsrv; s++) {
+		cs[s] = NULL;
+		if (!p->touched[s] || g->chunk[s].err)
+			continue;
+		cconn_printf(&g->chunk[s], "%s %s\r\n", verb, p->txid);
+		cs[s] = &g->chunk[s];
+	}
+	cconn_pump(cs, nsrv);
+	for (s = 0; s < nsrv; s++) {
+		if (!p->touched[s])
+			continue;
+		rc = g->chunk[s].err;
+		if (rc == 0 && (rc = cconn_reply(&g->chunk[s], &line)) == 0 &&
+		    strncmp(line, "OK ", 3) != 0)
+			rc = cconn_fail(&g->chunk[s], GFS_EPROTO,
+			    "unexpected reply '%.40s'", line);
+		if (rc < 0 && first == 0)
+			first = chunk_err(g, s, rc);
+	}
+	return first;
+}
+
+static int
+put_leader(struct put *p, const char *name, uint64_t size, uint32_t *version)
+{
+	struct gfs	*g = p->g;
+	char		 enc[GFS_MAX_NAME * 3 + 1], hex[GFS_HEX_LEN + 1], *line;
+	char		*argv[4];
+	uint64_t	 v;
+	size_t		 i;
+	int		 rc;
+
+	if (name_encode(name, strlen(name), enc, sizeof(enc)) < 0)
+		return GFS_ETOOBIG;
+	cconn_printf(&g->leader, "PUT_PENDING %s %s %llu %zu\r\n", p->txid, enc,
+	    (unsigned long long)size, p->nchunks);
+	for (i = 0; i < p->nchunks; i++) {
+		hash_hex(p->hashes[i], hex);
+		hex[GFS_HEX_LEN] = '\r';
+		cconn_write(&g->leader, hex, GFS_HEX_LEN + 1);
+		cconn_write(&g->leader, "\n", 1);
+	}
+	if ((rc = cconn_reply(&g->leader, &line)) < 0)
+		return gfs_leader_err(g, rc);
+	if (strcmp(line, "OK") != 0)
+		return gfs_leader_err(g, cconn_fail(&g->leader, GFS_EPROTO,
+		    "unexpected reply '%.40s'", line));
+	CRASH_POINT("client.put.after_pending");
+
+	if ((rc = put_finish(p, "COMMIT")) < 0)
+		return rc;
+	CRASH_POINT("client.put.after_commit");
+
+	cconn_printf(&g->leader, "COMMIT %s\r\n", p->txid);
+	if ((rc = cconn_reply(&g->leader, &line)) < 0)
+		return gfs_leader_err(g, rc);
+	if (proto_split(line, argv, 4) != 2 || strcmp(argv[0], "OK") != 0 ||
+	    parse_u64(argv[1], 1, UINT32_MAX, &v) < 0)
+		return gfs_leader_err(g, cconn_fail(&g->leader, GFS_EPROTO,
+		    "bad COMMIT reply"));
+	*version = (uint32_t)v;
+	return 0;
+}
+
+int
+gfs_put(struct gfs *g, int fd, const char *name, uint32_t *version,
+    uint64_t *size)
+{
+	struct put	p;
+	const char	*why;
+	int		rc;
+
+	if ((why = name_check(name, strlen(name))) != NULL) {
+		snprintf(g->err, sizeof(g->err), "%s", why);
+		return GFS_EINVAL;
+	}
+	if ((rc = gfs_ring(g, UINT64_MAX)) < 0)
+		return rc;
+	if (g->ring->nservers < g->ring->replicas) {
+		snprintf(g->err, sizeof(g->err), "%d chunk servers for %d "
+		    "replicas", g->ring->nservers, g->ring->replicas);
+		return GFS_ENOSERVERS;
+	}
+	memset(&p, 0, sizeof(p));
+	p.g = g;
+	random_hex(p.txid, 32);
+	p.touched = xcalloc((size_t)g->ring->nservers, sizeof(int));
+	p.sent = xcalloc((size_t)g->ring->nservers, sizeof(int));
+	rc = put_chunks(&p, fd, size);
+	if (rc == 0) {
+		CRASH_POINT("client.put.after_chunks");
+		rc = put_leader(&p, name, *size, version);
+	}
+	if (rc < 0) {
+		char saved[sizeof(g->err)];
+
+		/* Best effort: pending state also expires by itself. */
+		memcpy(saved, g->err, sizeof(saved));
+		put_finish(&p, "ABORT");
+		if (g->leader.err == 0) {
+			char *line;
+
+			cconn_printf(&g->leader, "ABORT %s\r\n", p.txid);
+			cconn_reply(&g->leader, &line);
+		}
+		memcpy(g->err, saved, sizeof(saved));
+	}
+	free(p.touched);
+	free(p.sent);
+	free(p.hashes);
+	return rc;
+}

@@ -1,0 +1,510 @@
+/*
+ * Listener, connections, framing and replies for both daemons.
+ *
+ * A connection reads lines with evbuffer_readln(); a command flagged
+ * CMD_DATA waits for its data block plus "\r\n", one flagged CMD_HASHES
+ * for its hash lines.  Handlers reply through reply_*() only.  Reading
+ * pauses while the output holds more than GFS_MAX_OUTBUF bytes, and
+ * resumes when it drains to half of that.
+ */
+#include <sys/socket.h>
+
+#include <netinet/in.h>
+#include <arpa/inet.h>
+
+#include <errno.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <event2/buffer.h>
+#include <event2/bufferevent.h>
+#include <event2/event.h>
+#include <event2/listener.h>
+
+#include "banned.h"
+#include "proto.h"
+#include "server.h"
+#include "xmalloc.h"
+
+enum conn_state {
+	ST_LINE,	/* waiting for a command line */
+	ST_DATA,	/* waiting for datalen + 2 bytes */
+	ST_HASHES,	/* collecting hash lines */
+};
+
+struct conn {
+	struct server		*srv;
+	struct bufferevent	*bev;
+	struct conn		*next, *prev;
+	enum conn_state		 state;
+	int			 close_after;
+	int			 paused;
+	int			 in_dispatch;
+
+	/* The command being framed: line owns argv's storage. */
+	char			*line;
+	int			 argc;
+	char			*argv[GFS_MAX_ARGS];
+	const struct cmd	*cmd;
+
+	uint8_t			*data;
+	size_t			 datalen;
+
+	uint8_t			(*hashes)[GFS_HASH_LEN];
+	size_t			 nhashes, want_hashes;
+	int			 hashes_bad;
+};
+
+static void	conn_read_cb(struct bufferevent *, void *);
+static void	conn_write_cb(struct bufferevent *, void *);
+static void	conn_event_cb(struct bufferevent *, short, void *);
+static void	conn_process(struct conn *);
+
+static void
+conn_reset(struct conn *c)
+{
+	free(c->line);
+	c->line = NULL;
+	free(c->data);
+	c->data = NULL;
+	c->datalen = 0;
+	free(c->hashes);
+	c->hashes = NULL;
+	c->nhashes = c->want_hashes = 0;
+	c->hashes_bad = 0;
+	c->argc = 0;
+	c->cmd = NULL;
+	c->state = ST_LINE;
+}
+
+/* The one free path of a connection. */
+static void
+conn_free(struct conn *c)
+{
+	struct server *s = c->srv;
+
+	if (c->prev)
+		c->prev->next = c->next;
+	else
+		s->conns = c->next;
+	if (c->next)
+		c->next->prev = c->prev;
+	s->nconns--;
+	conn_reset(c);
+	bufferevent_free(c->bev);
+	free(c);
+}
+
+static void
+conn_close_now_or_later(struct conn *c)
+{
+	struct evbuffer *out = bufferevent_get_output(c->bev);
+
+	if (evbuffer_get_length(out) == 0 && !c->in_dispatch) {
+		conn_free(c);
+		return;
+	}
+	c->close_after = 1;
+	bufferevent_disable(c->bev, EV_READ);
+}
+
+const uint8_t *
+conn_data(struct conn *c, size_t *len)
+{
+	*len = c->datalen;
+	return c->data;
+}
+
+const uint8_t (*conn_hashes(struct conn *c, size_t *n))[GFS_HASH_LEN]
+{
+	*n = c->nhashes;
+	return (const uint8_t (*)[GFS_HASH_LEN])c->hashes;
+}
+
+struct server *
+conn_server(struct conn *c)
+{
+	return c->srv;
+}
+
+void
+conn_close_after_reply(struct conn *c)
+{
+	c->close_after = 1;
+}
+
+void
+reply_raw(struct conn *c, const void *data, size_t len)
+{
+	evbuffer_add(bufferevent_get_output(c->bev), data, len);
+}
+
+void
+reply_line(struct conn *c, const char *fmt, ...)
+{
+	struct evbuffer	*out = bufferevent_get_output(c->bev);
+	va_list		 ap;
+
+	va_start(ap, fmt);
+	evbuffer_add_vprintf(out, fmt, ap);
+	va_end(ap);
+	evbuffer_add(out, "\r\n", 2);
+}
+
+void
+reply_ok(struct conn *c)
+{
+	reply_raw(c, "OK\r\n", 4);
+}
+
+void
+reply_end(struct conn *c)
+{
+	reply_raw(c, "END\r\n", 5);
+}
+
+void
+reply_error(struct conn *c, const char *code, const char *fmt, ...)
+{
+	struct evbuffer	*out = bufferevent_get_output(c->bev);
+	va_list		 ap;
+
+	evbuffer_add_printf(out, "ERROR %s ", code);
+	va_start(ap, fmt);
+	evbuffer_add_vprintf(out, fmt, ap);
+	va_end(ap);
+	evbuffer_add(out, "\r\n", 2);
+}
+
+void
+reply_value(struct conn *c, const char *key, const void *data, size_t len)
+{
+	struct evbuffer *out = bufferevent_get_output(c->bev);
+
+	evbuffer_add_printf(out, "VALUE %s %zu\r\n", key, len);
+	evbuffer_add(out, data, len);
+	evbuffer_add(out, "\r\n", 2);
+}
+
+static const struct cmd *
+cmd_find(const struct cmd *cmds, const char *verb)
+{
+	for (; cmds->name; cmds++)
+		if (strcmp(cmds->name, verb) == 0)
+			return cmds;
+	return NULL;
+}
+
+static void
+conn_dispatch(struct conn *c)
+{
+	c->in_dispatch = 1;
+	c->cmd->fn(c, c->argc, c->argv);
+	c->in_dispatch = 0;
+	conn_reset(c);
+}
+
+/*
+ * A whole line is in c->line.  Returns 0 to go on reading, -1 when the
+ * connection is to close (framing is lost).
+ */
+static int
+conn_line(struct conn *c)
+{
+	const struct cmd	*cmd;
+	uint64_t		 n;
+
+	c->argc = proto_split(c->line, c->argv, GFS_MAX_ARGS);
+	if (c->argc < 0) {
+		reply_error(c, "BAD_ARGS", "more than %d arguments",
+		    GFS_MAX_ARGS - 1);
+		conn_reset(c);
+		return 0;
+	}
+	if (c->argc == 0) {	/* empty line: ignored, as memcached does */
+		conn_reset(c);
+		return 0;
+	}
+	if (strcmp(c->argv[0], "QUIT") == 0) {
+		conn_reset(c);
+		return -1;
+	}
+	cmd = cmd_find(c->srv->cmds, c->argv[0]);
+	if (cmd == NULL) {
+		reply_error(c, "UNKNOWN_COMMAND", "unknown command");
+		conn_reset(c);
+		return 0;
+	}
+	/* A framed command with a bad announcement loses the framing. */
+	if (c->argc < cmd->min_args || c->argc > cmd->max_args) {
+		reply_error(c, "BAD_ARGS", "wrong number of arguments for %s",
+		    cmd->name);
+		conn_reset(c);
+		return (cmd->flags & (CMD_DATA | CMD_HASHES)) ? -1 : 0;
+	}
+	c->cmd = cmd;
+	if (cmd->flags & CMD_DATA) {
+		if (parse_u64(c->argv[c->argc - 1], 0, UINT64_MAX, &n) < 0) {
+			reply_error(c, "BAD_NUMBER", "bad data length");
+			return -1;
+		}
+		if (n > c->srv->max_data) {
+			reply_error(c, "TOO_LARGE", "data block over %zu bytes",
+			    c->srv->max_data);
+			return -1;
+		}
+		c->datalen = (size_t)n;
+		c->state = ST_DATA;
+		return 0;
+	}
+	if (cmd->flags & CMD_HASHES) {
+		if (parse_u64(c->argv[cmd->count_arg], 0, UINT64_MAX, &n) < 0) {
+			reply_error(c, "BAD_NUMBER", "bad count");
+			return -1;
+		}
+		if (n > c->srv->max_hashes) {
+			reply_error(c, "TOO_LARGE", "more than %zu hashes",
+			    c->srv->max_hashes);
+			return -1;
+		}
+		c->want_hashes = (size_t)n;
+		c->hashes = xreallocarray(NULL, c->want_hashes, GFS_HASH_LEN);
+		c->state = ST_HASHES;
+		if (c->want_hashes == 0)
+			conn_dispatch(c);
+		return 0;
+	}
+	conn_dispatch(c);
+	return 0;
+}
+
+/* Process as much buffered input as the state allows. */
+static void
+conn_process(struct conn *c)
+{
+	struct evbuffer	*in = bufferevent_get_input(c->bev);
+	struct evbuffer	*out = bufferevent_get_output(c->bev);
+	size_t		 n;
+	char		*line;
+
+	while (!c->close_after) {
+		if (evbuffer_get_length(out) > GFS_MAX_OUTBUF) {
+			/* Resume from the write callback once it drains. */
+			c->paused = 1;
+			bufferevent_disable(c->bev, EV_READ);
+			return;
+		}
+		if (c->state == ST_DATA) {
+			unsigned char crlf[2];
+
+			if (evbuffer_get_length(in) < c->datalen + 2)
+				break;
+			c->data = xmalloc(c->datalen + 1);
+			evbuffer_remove(in, c->data, c->datalen);
+			evbuffer_remove(in, crlf, 2);
+			if (crlf[0] != '\r' || crlf[1] != '\n') {
+				reply_error(c, "BAD_DATA",
+				    "data block not followed by \\r\\n");
+				conn_reset(c);
+				c->close_after = 1;
+				break;
+			}
+			conn_dispatch(c);
+			continue;
+		}
+		line = evbuffer_readln(in, &n, EVBUFFER_EOL_CRLF);
+		if (line == NULL) {
+			if (evbuffer_get_length(in) >= GFS_MAX_LINE) {
+				reply_error(c, "LINE_TOO_LONG",
+				    "line over %d bytes", GFS_MAX_LINE);
+				c->close_after = 1;
+			}
+			break;
+		}
+		if (n + 2 > GFS_MAX_LINE) {
+			free(line);
+			reply_error(c, "LINE_TOO_LONG", "line over %d bytes",
+			    GFS_MAX_LINE);
+			c->close_after = 1;
+			break;
+		}
+		if (memchr(line, '\0', n) != NULL) {
+			free(line);
+			if (c->state == ST_HASHES) {
+				c->hashes_bad = 1;
+				c->nhashes++;
+				goto hash_done;
+			}
+			reply_error(c, "BAD_ARGS", "NUL byte in line");
+			continue;
+		}
+		if (c->state == ST_HASHES) {
+			if (c->nhashes < c->want_hashes &&
+			    hash_parse(line, c->hashes[c->nhashes]) < 0)
+				c->hashes_bad = 1;
+			c->nhashes++;
+			free(line);
+ hash_done:
+			if (c->nhashes == c->want_hashes) {
+				if (c->hashes_bad) {
+					reply_error(c, "BAD_HASH",
+					    "hash lines must be 64 lower-case "
+					    "hex digits");
+					conn_reset(c);
+				} else
+					conn_dispatch(c);
+			}
+			continue;
+		}
+		c->line = line;
+		if (conn_line(c) < 0) {
+			c->close_after = 1;
+			break;
+		}
+	}
+	if (c->close_after)
+		conn_close_now_or_later(c);
+}
+
+static void
+conn_read_cb(struct bufferevent *bev, void *arg)
+{
+	(void)bev;
+	conn_process(arg);
+}
+
+static void
+conn_write_cb(struct bufferevent *bev, void *arg)
+{
+	struct conn	*c = arg;
+	struct evbuffer	*out = bufferevent_get_output(bev);
+
+	if (c->close_after) {
+		if (evbuffer_get_length(out) == 0)
+			conn_free(c);
+		return;
+	}
+	if (c->paused && evbuffer_get_length(out) <= GFS_MAX_OUTBUF / 2) {
+		c->paused = 0;
+		bufferevent_enable(c->bev, EV_READ);
+		conn_process(c);
+	}
+}
+
+static void
+conn_event_cb(struct bufferevent *bev, short what, void *arg)
+{
+	struct conn *c = arg;
+
+	(void)bev;
+	if ((what & BEV_EVENT_EOF) && !(what & BEV_EVENT_ERROR)) {
+		/* Half-closed: answer what was asked, then go. */
+		conn_close_now_or_later(c);
+		return;
+	}
+	conn_free(c);
+}
+
+static void
+accept_cb(struct evconnlistener *lis, evutil_socket_t fd,
+    struct sockaddr *sa, int salen, void *arg)
+{
+	static const char	 busy[] = "ERROR BUSY too many connections\r\n";
+	struct server		*s = arg;
+	struct conn		*c;
+	struct timeval		 idle = { GFS_IDLE_TIMEOUT, 0 };
+	ssize_t			 w;
+
+	(void)lis;
+	(void)sa;
+	(void)salen;
+	if (s->nconns >= GFS_MAX_CONNS) {
+		w = write(fd, busy, sizeof(busy) - 1);
+		(void)w;
+		close(fd);
+		return;
+	}
+	c = xcalloc(1, sizeof(*c));
+	c->srv = s;
+	c->bev = bufferevent_socket_new(s->base, fd, BEV_OPT_CLOSE_ON_FREE);
+	if (c->bev == NULL) {
+		close(fd);
+		free(c);
+		return;
+	}
+	c->next = s->conns;
+	if (s->conns)
+		s->conns->prev = c;
+	s->conns = c;
+	s->nconns++;
+	bufferevent_setcb(c->bev, conn_read_cb, conn_write_cb, conn_event_cb, c);
+	bufferevent_setwatermark(c->bev, EV_READ, 0, 4 * GFS_MAX_LINE);
+	bufferevent_set_timeouts(c->bev, &idle, NULL);
+	bufferevent_enable(c->bev, EV_READ | EV_WRITE);
+}
+
+int
+server_listen(struct server *s, const char *host, uint16_t port)
+{
+	struct sockaddr_in	sin;
+	socklen_t		len = sizeof(sin);
+
+	memset(&sin, 0, sizeof(sin));
+	sin.sin_family = AF_INET;
+	sin.sin_port = htons(port);
+	if (inet_pton(AF_INET, host, &sin.sin_addr) != 1) {
+		errno = EINVAL;
+		return -1;
+	}
+	s->lis = evconnlistener_new_bind(s->base, accept_cb, s,
+	    LEV_OPT_CLOSE_ON_FREE | LEV_OPT_REUSEABLE, 512,
+	    (struct sockaddr *)&sin, sizeof(sin));
+	if (s->lis == NULL)
+		return -1;
+	if (getsockname(evconnlistener_get_fd(s->lis),
+	    (struct sockaddr *)&sin, &len) < 0)
+		return -1;
+	s->port = ntohs(sin.sin_port);
+	return 0;
+}
+
+void
+server_ready(struct server *s, const char *host)
+{
+	printf("ready %s:%u\n", host, s->port);
+	fflush(stdout);
+}
+
+void
+server_close(struct server *s)
+{
+	while (s->conns)
+		conn_free(s->conns);
+	if (s->lis)
+		evconnlistener_free(s->lis);
+	s->lis = NULL;
+}
+
+static void
+signal_cb(evutil_socket_t sig, short what, void *arg)
+{
+	(void)what;
+	log_info("signal %d, shutting down", (int)sig);
+	event_base_loopbreak(arg);
+}
+
+void
+server_signals(struct event_base *base)
+{
+	static struct event	*term, *intr;
+
+	signal(SIGPIPE, SIG_IGN);
+	term = evsignal_new(base, SIGTERM, signal_cb, base);
+	intr = evsignal_new(base, SIGINT, signal_cb, base);
+	event_add(term, NULL);
+	event_add(intr, NULL);
+}

@@ -1,0 +1,66 @@
+/*
+ * The listener, struct conn and the reply helpers shared by both
+ * daemons.  Framing lives here and nowhere else.
+ */
+#ifndef GFS_SERVER_H
+#define GFS_SERVER_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "gfs.h"
+#include "log.h"
+
+struct event_base;
+struct conn;
+
+#define CMD_DATA	0x01	/* last argument announces a data block */
+#define CMD_HASHES	0x02	/* argv[count_arg] hash lines follow */
+
+struct cmd {
+	const char	*name;
+	int		 min_args;	/* verb included */
+	int		 max_args;
+	int		 flags;
+	void		(*fn)(struct conn *, int argc, char **argv);
+	int		 count_arg;	/* CMD_HASHES: which argument counts */
+};
+
+struct server {
+	struct event_base	*base;
+	const struct cmd	*cmds;
+	size_t			 max_data;	/* CMD_DATA bound */
+	size_t			 max_hashes;	/* CMD_HASHES bound */
+	void			*udata;
+	/* private */
+	struct evconnlistener	*lis;
+	struct conn		*conns;
+	int			 nconns;
+	uint16_t		 port;
+};
+
+/* Listen on host:port; port 0 picks one.  Returns 0 or -1 (errno). */
+int	server_listen(struct server *, const char *host, uint16_t port);
+/* Print "ready HOST:PORT" on stdout and flush. */
+void	server_ready(struct server *, const char *host);
+void	server_close(struct server *);
+
+/* What a handler may read about its request. */
+const uint8_t	*conn_data(struct conn *, size_t *len);
+const uint8_t	(*conn_hashes(struct conn *, size_t *n))[GFS_HASH_LEN];
+struct server	*conn_server(struct conn *);
+void		 conn_close_after_reply(struct conn *);
+
+/* Replies: the only way a handler writes. */
+void	reply_line(struct conn *, const char *fmt, ...) PRINTFLIKE(2, 3);
+void	reply_ok(struct conn *);
+void	reply_end(struct conn *);
+void	reply_error(struct conn *, const char *code, const char *fmt, ...)
+	    PRINTFLIKE(3, 4);
+void	reply_value(struct conn *, const char *key, const void *data, size_t len);
+void	reply_raw(struct conn *, const void *data, size_t len);
+
+/* Signals: SIGTERM and SIGINT break the loop, SIGPIPE is ignored. */
+void	server_signals(struct event_base *);
+
+#endif

@@ -1,0 +1,325 @@
+/*
+ * The chunk server's commands.
+ *
+ * To add a command: write cmd_<verb>() below with its syntax from
+ * gfs-protocol(7) in the comment, add a row to chunk_cmds[] (name, min
+ * and max argc with the verb, flags), document it in
+ * man/gfs-protocol.7, and test it in t/t1*.sh.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cjson/cJSON.h>
+
+#include "banned.h"
+#include "chunkd.h"
+#include "client.h"
+#include "crash.h"
+#include "hash.h"
+#include "proto.h"
+#include "xmalloc.h"
+
+/* A pending transaction: chunks held in memory until COMMIT. */
+struct txn_item {
+	uint8_t	 hash[GFS_HASH_LEN];
+	uint8_t	*data;
+	size_t	 len;
+};
+
+struct txn {
+	struct txn	*next;
+	char		 txid[GFS_MAX_TXID + 1];
+	uint64_t	 deadline;
+	struct txn_item	*items;
+	size_t		 n, cap;
+	uint64_t	 bytes;
+};
+
+static struct txn *
+txn_find(const char *txid, int create)
+{
+	struct txn *t;
+
+	for (t = cd->txns; t; t = t->next)
+		if (strcmp(t->txid, txid) == 0)
+			return t;
+	if (!create)
+		return NULL;
+	t = xcalloc(1, sizeof(*t));
+	snprintf(t->txid, sizeof(t->txid), "%s", txid);
+	t->next = cd->txns;
+	cd->txns = t;
+	return t;
+}
+
+static void
+txn_drop(struct txn *t)
+{
+	struct txn	**pp;
+	size_t		  i;
+
+	for (pp = &cd->txns; *pp; pp = &(*pp)->next)
+		if (*pp == t) {
+			*pp = t->next;
+			break;
+		}
+	for (i = 0; i < t->n; i++)
+		free(t->items[i].data);
+	cd->pending_bytes -= t->bytes;
+	cd->pending_chunks -= t->n;
+	free(t->items);
+	free(t);
+}
+
+void
+txn_expire(uint64_t now)
+{
+	struct txn *t, *next;
+
+	for (t = cd->txns; t; t = next) {
+		next = t->next;
+		if (t->deadline <= now) {
+			log_info("pending txid %s expired: %zu chunks dropped",
+			    t->txid, t->n);
+			cd->expired++;
+			txn_drop(t);
+		}
+	}
+}
+
+void
+txn_free_all(void)
+{
+	while (cd->txns)
+		txn_drop(cd->txns);
+}
+
+static int
+parse_hashes(struct conn *c, int argc, char **argv, uint8_t (*out)[GFS_HASH_LEN])
+{
+	int i;
+
+	for (i = 1; i < argc; i++)
+		if (hash_parse(argv[i], out[i - 1]) < 0) {
+			reply_error(c, "BAD_HASH", "argument %d is not 64 "
+			    "lower-case hex digits", i);
+			return -1;
+		}
+	return 0;
+}
+
+/* PING -> PONG <id> */
+static void
+cmd_ping(struct conn *c, int argc, char **argv)
+{
+	(void)argc;
+	(void)argv;
+	reply_line(c, "PONG %s", cd->id);
+}
+
+/* PUT_PENDING <txid> <hash> <len>\r\n<data>\r\n -> STORED */
+static void
+cmd_put_pending(struct conn *c, int argc, char **argv)
+{
+	uint8_t		 hash[GFS_HASH_LEN], got[GFS_HASH_LEN];
+	const uint8_t	*data;
+	size_t		 len;
+	struct txn	*t;
+	struct txn_item	*it;
+
+	(void)argc;
+	data = conn_data(c, &len);
+	if (!txid_valid(argv[1])) {
+		reply_error(c, "BAD_ARGS", "txid must be 1 to %d characters of "
+		    "[A-Za-z0-9_-]", GFS_MAX_TXID);
+		return;
+	}
+	if (hash_parse(argv[2], hash) < 0) {
+		reply_error(c, "BAD_HASH", "hash must be 64 lower-case hex digits");
+		return;
+	}
+	hash_sha256(data, len, got);
+	if (memcmp(got, hash, GFS_HASH_LEN) != 0) {
+		reply_error(c, "HASH_MISMATCH", "data does not match its hash");
+		return;
+	}
+	if (cd->pending_bytes + len > GFS_MAX_PENDING_BYTES) {
+		reply_error(c, "BUSY", "pending bytes over %llu",
+		    (unsigned long long)GFS_MAX_PENDING_BYTES);
+		return;
+	}
+	t = txn_find(argv[1], 1);
+	t->deadline = now_ms() + cd->pending_ttl_ms;
+	if (t->n == t->cap) {
+		t->cap = t->cap ? t->cap * 2 : 64;
+		t->items = xreallocarray(t->items, t->cap, sizeof(*t->items));
+	}
+	it = &t->items[t->n++];
+	memcpy(it->hash, hash, GFS_HASH_LEN);
+	it->len = len;
+	it->data = xmalloc(len + 1);
+	memcpy(it->data, data, len);
+	t->bytes += len;
+	cd->pending_bytes += len;
+	cd->pending_chunks++;
+	reply_line(c, "STORED");
+}
+
+static int
+item_cmp(const void *a, const void *b)
+{
+	return memcmp(((const struct txn_item *)a)->hash,
+	    ((const struct txn_item *)b)->hash, GFS_HASH_LEN);
+}
+
+/* COMMIT <txid> -> OK <n> */
+static void
+cmd_commit(struct conn *c, int argc, char **argv)
+{
+	struct txn	 *t;
+	struct chunk_in	 *in;
+	size_t		  i, n = 0;
+	int		  rc;
+
+	(void)argc;
+	if (!txid_valid(argv[1]) || (t = txn_find(argv[1], 0)) == NULL) {
+		reply_error(c, "NOT_FOUND", "no pending txid '%.64s'", argv[1]);
+		return;
+	}
+	/* Sorted, a chunk sent twice is appended once. */
+	qsort(t->items, t->n, sizeof(*t->items), item_cmp);
+	in = xreallocarray(NULL, t->n + 1, sizeof(*in));
+	for (i = 0; i < t->n; i++) {
+		if (n > 0 && memcmp(in[n - 1].hash, t->items[i].hash,
+		    GFS_HASH_LEN) == 0)
+			continue;
+		in[n].hash = t->items[i].hash;
+		in[n].data = t->items[i].data;
+		in[n].len = t->items[i].len;
+		n++;
+	}
+	rc = store_append(&cd->st, in, n);
+	free(in);
+	if (rc < 0) {
+		/* Keep the txn: the client may retry until it expires. */
+		reply_error(c, "IO", "cannot write chunks to disk");
+		return;
+	}
+	CRASH_POINT("chunk.commit.after_sync");
+	reply_line(c, "OK %zu", t->n);
+	txn_drop(t);
+}
+
+/* ABORT <txid> -> OK <n> */
+static void
+cmd_abort(struct conn *c, int argc, char **argv)
+{
+	struct txn	*t;
+	size_t		 n;
+
+	(void)argc;
+	if (!txid_valid(argv[1]) || (t = txn_find(argv[1], 0)) == NULL) {
+		reply_error(c, "NOT_FOUND", "no pending txid '%.64s'", argv[1]);
+		return;
+	}
+	n = t->n;
+	txn_drop(t);
+	reply_line(c, "OK %zu", n);
+}
+
+/* GET_BATCH <hash>... -> VALUE <hash> <len>\r\n<data>\r\n ... END */
+static void
+cmd_get_batch(struct conn *c, int argc, char **argv)
+{
+	uint8_t	hashes[GFS_MAX_BATCH][GFS_HASH_LEN];
+	uint8_t	buf[GFS_CHUNK_SIZE];
+	int	i, len;
+
+	if (parse_hashes(c, argc, argv, hashes) < 0)
+		return;
+	for (i = 1; i < argc; i++) {
+		len = store_read(&cd->st, hashes[i - 1], buf);
+		if (len >= 0)
+			reply_value(c, argv[i], buf, (size_t)len);
+	}
+	reply_end(c);
+}
+
+/* HAS_BATCH <hash>... -> HAVE <hash> ... END */
+static void
+cmd_has_batch(struct conn *c, int argc, char **argv)
+{
+	uint8_t	hashes[GFS_MAX_BATCH][GFS_HASH_LEN];
+	int	i;
+
+	if (parse_hashes(c, argc, argv, hashes) < 0)
+		return;
+	for (i = 1; i < argc; i++)
+		if (store_has(&cd->st, hashes[i - 1]))
+			reply_line(c, "HAVE %s", argv[i]);
+	reply_end(c);
+}
+
+/* DELETE_BATCH <hash>... -> OK <n> */
+static void
+cmd_delete_batch(struct conn *c, int argc, char **argv)
+{
+	uint8_t	hashes[GFS_MAX_BATCH][GFS_HASH_LEN];
+	int	n;
+
+	if (parse_hashes(c, argc, argv, hashes) < 0)
+		return;
+	n = store_delete(&cd->st, (const uint8_t (*)[GFS_HASH_LEN])hashes,
+	    (size_t)argc - 1);
+	if (n < 0) {
+		reply_error(c, "IO", "cannot write to disk");
+		return;
+	}
+	reply_line(c, "OK %d", n);
+}
+
+/* STATS -> VALUE stats <len>\r\n<json>\r\nEND */
+static void
+cmd_stats(struct conn *c, int argc, char **argv)
+{
+	cJSON	*o = cJSON_CreateObject();
+	char	*s;
+
+	(void)argc;
+	(void)argv;
+	cJSON_AddStringToObject(o, "id", cd->id);
+	cJSON_AddStringToObject(o, "addr", cd->addr);
+	cJSON_AddStringToObject(o, "version", GFS_VERSION);
+	cJSON_AddNumberToObject(o, "chunks", (double)cd->st.chunks);
+	cJSON_AddNumberToObject(o, "bytes", (double)cd->st.bytes);
+	cJSON_AddNumberToObject(o, "disk_bytes", (double)cd->st.disk);
+	cJSON_AddNumberToObject(o, "segments", (double)cd->st.active);
+	cJSON_AddNumberToObject(o, "pending", (double)cd->pending_chunks);
+	cJSON_AddNumberToObject(o, "pending_bytes", (double)cd->pending_bytes);
+	cJSON_AddNumberToObject(o, "pending_expired", (double)cd->expired);
+	cJSON_AddNumberToObject(o, "corrupt", (double)cd->st.corrupt);
+	cJSON_AddNumberToObject(o, "truncated_bytes", (double)cd->st.truncated);
+	cJSON_AddNumberToObject(o, "index_bytes", (double)index_bytes(&cd->st.idx));
+	cJSON_AddNumberToObject(o, "connections", (double)cd->srv.nconns);
+	cJSON_AddBoolToObject(o, "registered", cd->registered);
+	cJSON_AddNumberToObject(o, "uptime",
+	    (double)((now_ms() - cd->started_ms) / 1000));
+	s = cJSON_PrintUnformatted(o);
+	reply_value(c, "stats", s, strlen(s));
+	reply_end(c);
+	cJSON_free(s);
+	cJSON_Delete(o);
+}
+
+const struct cmd chunk_cmds[] = {
+	{ "PING",		1, 1, 0, cmd_ping, 0 },
+	{ "STATS",		1, 1, 0, cmd_stats, 0 },
+	{ "PUT_PENDING",	4, 4, CMD_DATA, cmd_put_pending, 0 },
+	{ "COMMIT",		2, 2, 0, cmd_commit, 0 },
+	{ "ABORT",		2, 2, 0, cmd_abort, 0 },
+	{ "GET_BATCH",		2, GFS_MAX_BATCH + 1, 0, cmd_get_batch, 0 },
+	{ "HAS_BATCH",		2, GFS_MAX_BATCH + 1, 0, cmd_has_batch, 0 },
+	{ "DELETE_BATCH",	2, GFS_MAX_BATCH + 1, 0, cmd_delete_batch, 0 },
+	{ NULL,			0, 0, 0, NULL, 0 },
+};

@@ -1,0 +1,208 @@
+/*
+ * gfs-chunkd: keeps 1 KB chunks in append-only segment files.
+ */
+#include <sys/stat.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <event2/event.h>
+
+#include "banned.h"
+#include "chunkd.h"
+#include "client.h"
+#include "crash.h"
+#include "daemon.h"
+#include "hash.h"
+#include "proto.h"
+#include "xmalloc.h"
+
+#define PROG	"gfs-chunkd"
+
+struct chunkd	*cd;
+
+static void __attribute__((noreturn))
+usage(int status)
+{
+	FILE *f = status ? stderr : stdout;
+
+	fprintf(f,
+"usage: " PROG " [-dhnvV] [--listen HOST:PORT] --data DIR [--leader HOST:PORT]\n"
+"                  [--pending-ttl DURATION] [--hello-interval DURATION]\n"
+"\n"
+"  --listen HOST:PORT          address to serve (default 127.0.0.1:8100; port 0 picks one)\n"
+"  --data DIR                  data directory: id and segment files\n"
+"  --leader HOST:PORT          the leader (default 127.0.0.1:8000)\n"
+"  --pending-ttl DURATION      drop uncommitted chunks after this (default 10m)\n"
+"  --hello-interval DURATION   register with the leader this often (default 5s)\n"
+"  -d                          stay in the foreground, log to stderr (default)\n"
+"  -v                          log more\n"
+"  -n                          check options and data directory, then exit\n"
+"  -h, --help                  this text\n"
+"  -V, --version               print the version\n"
+"\n"
+"Durations take ms, s, m or h; a bare number is seconds.\n");
+	exit(status);
+}
+
+/* The id file holds this server's stable identity. */
+static int
+load_id(const char *dir, char *id, size_t idsz)
+{
+	char	path[4096], tmp[4200], buf[GFS_MAX_ID + 2];
+	int	fd;
+	ssize_t	n;
+
+	snprintf(path, sizeof(path), "%s/id", dir);
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) >= 0) {
+		n = read(fd, buf, sizeof(buf) - 1);
+		close(fd);
+		if (n <= 0)
+			return -1;
+		buf[n] = '\0';
+		buf[strcspn(buf, "\r\n")] = '\0';
+		if (buf[0] == '\0' || !txid_valid(buf) || strlen(buf) >= idsz) {
+			errno = EINVAL;
+			return -1;
+		}
+		snprintf(id, idsz, "%s", buf);
+		return 0;
+	}
+	if (errno != ENOENT)
+		return -1;
+	random_hex(buf, 16);
+	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
+	if ((fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644)) < 0)
+		return -1;
+	n = dprintf(fd, "%s\n", buf);
+	if (n < 0 || fsync(fd) < 0 || close(fd) < 0 || rename(tmp, path) < 0)
+		return -1;
+	snprintf(id, idsz, "%s", buf);
+	return 0;
+}
+
+static struct event *expire_timer;
+
+static void
+expire_cb(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	(void)arg;
+	txn_expire(now_ms());
+}
+
+int
+main(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "listen",		required_argument, NULL, 'l' },
+		{ "data",		required_argument, NULL, 'D' },
+		{ "leader",		required_argument, NULL, 'L' },
+		{ "pending-ttl",	required_argument, NULL, 't' },
+		{ "hello-interval",	required_argument, NULL, 'H' },
+		{ "help",		no_argument, NULL, 'h' },
+		{ "version",		no_argument, NULL, 'V' },
+		{ NULL, 0, NULL, 0 },
+	};
+	static struct chunkd	 the;
+	const char		*listen = "127.0.0.1:8100", *data = NULL;
+	char			 host[48], lhost[64];
+	uint16_t		 port, lport;
+	int			 ch, verbose = 0, check = 0;
+	uint64_t		 tick;
+	struct timeval		 tv;
+
+	cd = &the;
+	snprintf(cd->leader, sizeof(cd->leader), "127.0.0.1:8000");
+	cd->pending_ttl_ms = 10 * 60 * 1000;
+	cd->hello_ms = 5000;
+	while ((ch = getopt_long(argc, argv, "dhnvV", longopts, NULL)) != -1) {
+		switch (ch) {
+		case 'l': listen = optarg; break;
+		case 'D': data = optarg; break;
+		case 'L':
+			daemon_addr(PROG, "--leader", optarg, lhost,
+			    sizeof(lhost), &lport);
+			snprintf(cd->leader, sizeof(cd->leader), "%s", optarg);
+			break;
+		case 't':
+			cd->pending_ttl_ms = daemon_duration(PROG,
+			    "--pending-ttl", optarg);
+			break;
+		case 'H':
+			cd->hello_ms = daemon_duration(PROG, "--hello-interval",
+			    optarg);
+			break;
+		case 'd': break;
+		case 'v': verbose++; break;
+		case 'n': check = 1; break;
+		case 'h': usage(0);
+		case 'V': printf(PROG " version " GFS_VERSION "\n"); exit(0);
+		default: usage(2);
+		}
+	}
+	if (optind != argc)
+		usage(2);
+	if (data == NULL) {
+		fprintf(stderr, PROG ": --data DIR is required\n");
+		usage(2);
+	}
+	daemon_addr(PROG, "--listen", listen, host, sizeof(host), &port);
+	log_init(PROG, verbose);
+	crash_init();
+
+	if (daemon_mkdir(data) < 0)
+		fatal("cannot create data directory '%s'", data);
+	if (load_id(data, cd->id, sizeof(cd->id)) < 0)
+		fatal("cannot read or create '%s/id'", data);
+	if (check) {
+		printf("configuration OK\n");
+		return 0;
+	}
+	cd->started_ms = now_ms();
+	if (store_open(&cd->st, data) < 0)
+		fatalx("cannot open the chunk store in '%s'", data);
+	log_info("store: %llu chunks, %llu bytes in %u segments, %.1f s",
+	    (unsigned long long)cd->st.chunks,
+	    (unsigned long long)cd->st.bytes, cd->st.active,
+	    (double)(now_ms() - cd->started_ms) / 1000);
+
+	cd->srv.base = event_base_new();
+	cd->srv.cmds = chunk_cmds;
+	cd->srv.max_data = GFS_CHUNK_SIZE;
+	cd->srv.max_hashes = 0;
+	server_signals(cd->srv.base);
+	if (server_listen(&cd->srv, host, port) < 0)
+		fatal("cannot listen on %s", listen);
+	snprintf(cd->addr, sizeof(cd->addr), "%s:%u", host, cd->srv.port);
+
+	tick = cd->pending_ttl_ms / 4;
+	if (tick > 1000)
+		tick = 1000;
+	if (tick < 10)
+		tick = 10;
+	tv.tv_sec = (time_t)(tick / 1000);
+	tv.tv_usec = (suseconds_t)(tick % 1000) * 1000;
+	expire_timer = event_new(cd->srv.base, -1, EV_PERSIST, expire_cb, NULL);
+	event_add(expire_timer, &tv);
+	hello_start();
+
+	log_info("id %s serving %s, leader %s", cd->id, cd->addr, cd->leader);
+	server_ready(&cd->srv, host);
+	event_base_dispatch(cd->srv.base);
+
+	hello_stop();
+	event_free(expire_timer);
+	server_close(&cd->srv);
+	txn_free_all();
+	store_close(&cd->st);
+	event_base_free(cd->srv.base);
+	log_info("stopped");
+	return 0;
+}

@@ -1,0 +1,423 @@
+/*
+ * The leader's commands.
+ *
+ * To add a command: write cmd_<verb>() below with its syntax from
+ * gfs-protocol(7) in the comment, add a row to leader_cmds[] (name, min
+ * and max argc with the verb, flags), document it in
+ * man/gfs-protocol.7, and test it in t/t2*.sh.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cjson/cJSON.h>
+
+#include "banned.h"
+#include "client.h"
+#include "crash.h"
+#include "db.h"
+#include "leader.h"
+#include "proto.h"
+#include "xmalloc.h"
+
+static int
+add_server(const char *id, const char *addr, uint32_t ntokens, void *arg)
+{
+	struct lserver *s;
+
+	(void)arg;
+	if (ld->nservers == GFS_MAX_SERVERS)
+		return 0;
+	s = &ld->servers[ld->nservers++];
+	snprintf(s->id, sizeof(s->id), "%s", id);
+	snprintf(s->addr, sizeof(s->addr), "%s", addr);
+	s->ntokens = ntokens;
+	return 0;
+}
+
+static int
+load_pending(const char *txid, void *arg)
+{
+	(void)arg;
+	pending_track(txid, now_ms() + ld->pending_ttl_ms);
+	return 0;
+}
+
+/* Servers, ring and pending mappings from the database. */
+int
+leader_load(void)
+{
+	ld->epoch = db_epoch();
+	if (db_servers(add_server, NULL) < 0 ||
+	    db_pending_each(load_pending, NULL) < 0)
+		return -1;
+	return 0;
+}
+
+void
+pending_track(const char *txid, uint64_t deadline)
+{
+	struct lpending *p = xcalloc(1, sizeof(*p));
+
+	snprintf(p->txid, sizeof(p->txid), "%s", txid);
+	p->deadline = deadline;
+	p->next = ld->pending;
+	ld->pending = p;
+	ld->npending++;
+}
+
+void
+pending_untrack(const char *txid)
+{
+	struct lpending **pp, *p;
+
+	for (pp = &ld->pending; (p = *pp) != NULL; pp = &p->next)
+		if (strcmp(p->txid, txid) == 0) {
+			*pp = p->next;
+			free(p);
+			ld->npending--;
+			return;
+		}
+}
+
+void
+pending_expire(uint64_t now)
+{
+	struct lpending **pp = &ld->pending, *p;
+
+	while ((p = *pp) != NULL) {
+		if (p->deadline > now) {
+			pp = &p->next;
+			continue;
+		}
+		if (db_pending_del(p->txid) == GFS_EIO) {
+			pp = &p->next;	/* try again next tick */
+			continue;
+		}
+		log_info("pending txid %s expired", p->txid);
+		*pp = p->next;
+		free(p);
+		ld->npending--;
+		ld->expired++;
+	}
+}
+
+void
+pending_free_all(void)
+{
+	struct lpending *p;
+
+	while ((p = ld->pending) != NULL) {
+		ld->pending = p->next;
+		free(p);
+	}
+}
+
+/* Decode and check a name argument; replies on failure. */
+static int
+arg_name(struct conn *c, char *arg)
+{
+	const char	*why;
+	int		 n = name_decode(arg);
+
+	if (n < 0) {
+		reply_error(c, "BAD_NAME", "bad percent-encoding");
+		return -1;
+	}
+	if ((why = name_check(arg, (size_t)n)) != NULL) {
+		reply_error(c, "BAD_NAME", "%s", why);
+		return -1;
+	}
+	return 0;
+}
+
+static int
+arg_txid(struct conn *c, const char *arg)
+{
+	if (txid_valid(arg))
+		return 0;
+	reply_error(c, "BAD_ARGS", "txid must be 1 to %d characters of "
+	    "[A-Za-z0-9_-]", GFS_MAX_TXID);
+	return -1;
+}
+
+static void
+reply_dberr(struct conn *c, int rc, const char *what)
+{
+	if (rc == GFS_ENOENT)
+		reply_error(c, "NOT_FOUND", "%s", what);
+	else
+		reply_error(c, "IO", "database failure");
+}
+
+/* PING -> PONG leader */
+static void
+cmd_ping(struct conn *c, int argc, char **argv)
+{
+	(void)argc;
+	(void)argv;
+	reply_line(c, "PONG leader");
+}
+
+/* HELLO <id> <host:port> -> OK <epoch> */
+static void
+cmd_hello(struct conn *c, int argc, char **argv)
+{
+	char		 host[64];
+	uint16_t	 port;
+	uint64_t	 epoch;
+	int		 i, rc;
+	uint32_t	 ntok = ld->tokens;
+
+	(void)argc;
+	if (!txid_valid(argv[1])) {
+		reply_error(c, "BAD_ARGS", "id must be 1 to %d characters of "
+		    "[A-Za-z0-9_-]", GFS_MAX_ID);
+		return;
+	}
+	if (strlen(argv[2]) >= sizeof(ld->servers[0].addr) ||
+	    parse_hostport(argv[2], host, sizeof(host), &port) < 0 || port == 0) {
+		reply_error(c, "BAD_ARGS", "address must be HOST:PORT");
+		return;
+	}
+	for (i = 0; i < ld->nservers; i++)
+		if (strcmp(ld->servers[i].id, argv[1]) == 0)
+			break;
+	if (i == ld->nservers && i == GFS_MAX_SERVERS) {
+		reply_error(c, "BUSY", "ring is full (%d servers)", GFS_MAX_SERVERS);
+		return;
+	}
+	if (i < ld->nservers)
+		ntok = ld->servers[i].ntokens;	/* same identity, same tokens */
+	if ((rc = db_server_put(argv[1], argv[2], ntok, &epoch)) < 0) {
+		reply_dberr(c, rc, "server");
+		return;
+	}
+	if (i == ld->nservers) {
+		ld->nservers++;
+		log_info("chunk server %s joined at %s", argv[1], argv[2]);
+	} else if (strcmp(ld->servers[i].addr, argv[2]) != 0)
+		log_info("chunk server %s moved to %s", argv[1], argv[2]);
+	snprintf(ld->servers[i].id, sizeof(ld->servers[i].id), "%s", argv[1]);
+	snprintf(ld->servers[i].addr, sizeof(ld->servers[i].addr), "%s", argv[2]);
+	ld->servers[i].ntokens = ntok;
+	ld->epoch = epoch;
+	reply_line(c, "OK %llu", (unsigned long long)epoch);
+}
+
+/* RING -> RING <epoch> <replicas> <n>, SERVER <id> <addr> <ntokens>..., END */
+static void
+cmd_ring(struct conn *c, int argc, char **argv)
+{
+	int i;
+
+	(void)argc;
+	(void)argv;
+	reply_line(c, "RING %llu %d %d", (unsigned long long)ld->epoch,
+	    ld->replicas, ld->nservers);
+	for (i = 0; i < ld->nservers; i++)
+		reply_line(c, "SERVER %s %s %u", ld->servers[i].id,
+		    ld->servers[i].addr, ld->servers[i].ntokens);
+	reply_end(c);
+}
+
+/* LOOKUP <name>[@<version>] -> FILE ..., hash lines, END */
+static void
+cmd_lookup(struct conn *c, int argc, char **argv)
+{
+	char		*at = strrchr(argv[1], '@'), hex[GFS_HEX_LEN + 1];
+	char		 enc[GFS_MAX_NAME * 3 + 1];
+	uint64_t	 v = 0;
+	struct vinfo	 vi;
+	uint32_t	 i;
+	int		 rc;
+
+	(void)argc;
+	if (at) {
+		*at = '\0';
+		if (parse_u64(at + 1, 1, UINT32_MAX, &v) < 0) {
+			reply_error(c, "BAD_NUMBER", "bad version");
+			return;
+		}
+	}
+	if (arg_name(c, argv[1]) < 0)
+		return;
+	if ((rc = db_lookup(argv[1], (uint32_t)v, &vi)) < 0) {
+		reply_dberr(c, rc, "no such file");
+		return;
+	}
+	name_encode(argv[1], strlen(argv[1]), enc, sizeof(enc));
+	reply_line(c, "FILE %s %u %llu %u %llu %llu", enc, vi.version,
+	    (unsigned long long)vi.size, vi.nchunks,
+	    (unsigned long long)vi.mtime, (unsigned long long)ld->epoch);
+	for (i = 0; i < vi.nchunks; i++) {
+		hash_hex(vi.hashes[i], hex);
+		hex[GFS_HEX_LEN] = '\r';
+		reply_raw(c, hex, GFS_HEX_LEN + 1);
+		reply_raw(c, "\n", 1);
+	}
+	reply_end(c);
+	free(vi.hashes);
+}
+
+/* PUT_PENDING <txid> <name> <size> <nchunks> + nchunks hash lines -> OK */
+static void
+cmd_put_pending(struct conn *c, int argc, char **argv)
+{
+	const uint8_t	(*hashes)[GFS_HASH_LEN];
+	size_t		  n;
+	uint64_t	  size, nchunks;
+	int		  rc;
+
+	(void)argc;
+	hashes = conn_hashes(c, &n);
+	if (arg_txid(c, argv[1]) < 0 || arg_name(c, argv[2]) < 0)
+		return;
+	if (parse_u64(argv[3], 0, GFS_MAX_FILE_SIZE, &size) < 0) {
+		reply_error(c, "BAD_NUMBER", "size must be 0 to %llu",
+		    (unsigned long long)GFS_MAX_FILE_SIZE);
+		return;
+	}
+	nchunks = (size + GFS_CHUNK_SIZE - 1) / GFS_CHUNK_SIZE;
+	if (parse_u64(argv[4], 0, GFS_MAX_FILE_CHUNKS, &nchunks) < 0 ||
+	    nchunks != (size + GFS_CHUNK_SIZE - 1) / GFS_CHUNK_SIZE) {
+		reply_error(c, "BAD_NUMBER", "%llu bytes make %llu chunks",
+		    (unsigned long long)size,
+		    (unsigned long long)((size + GFS_CHUNK_SIZE - 1) /
+		    GFS_CHUNK_SIZE));
+		return;
+	}
+	rc = db_pending_put(argv[1], argv[2], size, (uint32_t)n, hashes);
+	if (rc == GFS_EINVAL) {
+		reply_error(c, "CONFLICT", "txid already pending");
+		return;
+	}
+	if (rc < 0) {
+		reply_dberr(c, rc, "pending");
+		return;
+	}
+	pending_track(argv[1], now_ms() + ld->pending_ttl_ms);
+	CRASH_POINT("leader.pending.after_txn");
+	reply_ok(c);
+}
+
+/* COMMIT <txid> -> OK <version> */
+static void
+cmd_commit(struct conn *c, int argc, char **argv)
+{
+	uint32_t	version;
+	int		rc;
+
+	(void)argc;
+	if (arg_txid(c, argv[1]) < 0)
+		return;
+	if ((rc = db_commit(argv[1], &version)) < 0) {
+		reply_dberr(c, rc, "no pending txid");
+		return;
+	}
+	pending_untrack(argv[1]);
+	CRASH_POINT("leader.commit.after_txn");
+	reply_line(c, "OK %u", version);
+}
+
+/* ABORT <txid> -> OK */
+static void
+cmd_abort(struct conn *c, int argc, char **argv)
+{
+	int rc;
+
+	(void)argc;
+	if (arg_txid(c, argv[1]) < 0)
+		return;
+	if ((rc = db_pending_del(argv[1])) < 0) {
+		reply_dberr(c, rc, "no pending txid");
+		return;
+	}
+	pending_untrack(argv[1]);
+	reply_ok(c);
+}
+
+static int
+list_one(const char *name, const struct vinfo *vi, void *arg)
+{
+	char enc[GFS_MAX_NAME * 3 + 1];
+
+	name_encode(name, strlen(name), enc, sizeof(enc));
+	reply_line(arg, "ENTRY %s %u %llu %llu", enc, vi->version,
+	    (unsigned long long)vi->size, (unsigned long long)vi->mtime);
+	return 0;
+}
+
+/* LIST [<prefix>] -> ENTRY <name> <version> <size> <mtime> ... END */
+static void
+cmd_list(struct conn *c, int argc, char **argv)
+{
+	char	*prefix = argc > 1 ? argv[1] : "";
+
+	if (argc > 1 && name_decode(prefix) < 0) {
+		reply_error(c, "BAD_NAME", "bad percent-encoding");
+		return;
+	}
+	if (db_list(prefix, list_one, c) < 0) {
+		reply_error(c, "IO", "database failure");
+		return;
+	}
+	reply_end(c);
+}
+
+/* DELETE <name> -> OK */
+static void
+cmd_delete(struct conn *c, int argc, char **argv)
+{
+	int rc;
+
+	(void)argc;
+	if (arg_name(c, argv[1]) < 0)
+		return;
+	if ((rc = db_delete(argv[1])) < 0) {
+		reply_dberr(c, rc, "no such file");
+		return;
+	}
+	reply_ok(c);
+}
+
+/* STATS -> VALUE stats <len>\r\n<json>\r\nEND */
+static void
+cmd_stats(struct conn *c, int argc, char **argv)
+{
+	cJSON	*o = cJSON_CreateObject();
+	char	*s;
+
+	(void)argc;
+	(void)argv;
+	cJSON_AddStringToObject(o, "version", GFS_VERSION);
+	cJSON_AddNumberToObject(o, "files", (double)db_files());
+	cJSON_AddNumberToObject(o, "servers", ld->nservers);
+	cJSON_AddNumberToObject(o, "epoch", (double)ld->epoch);
+	cJSON_AddNumberToObject(o, "replicas", ld->replicas);
+	cJSON_AddNumberToObject(o, "tokens", ld->tokens);
+	cJSON_AddNumberToObject(o, "pending", (double)ld->npending);
+	cJSON_AddNumberToObject(o, "pending_expired", (double)ld->expired);
+	cJSON_AddNumberToObject(o, "connections", ld->srv.nconns);
+	cJSON_AddNumberToObject(o, "uptime",
+	    (double)((now_ms() - ld->started_ms) / 1000));
+	s = cJSON_PrintUnformatted(o);
+	reply_value(c, "stats", s, strlen(s));
+	reply_end(c);
+	cJSON_free(s);
+	cJSON_Delete(o);
+}
+
+const struct cmd leader_cmds[] = {
+	{ "PING",		1, 1, 0, cmd_ping, 0 },
+	{ "STATS",		1, 1, 0, cmd_stats, 0 },
+	{ "HELLO",		3, 3, 0, cmd_hello, 0 },
+	{ "RING",		1, 1, 0, cmd_ring, 0 },
+	{ "LOOKUP",		2, 2, 0, cmd_lookup, 0 },
+	{ "PUT_PENDING",	5, 5, CMD_HASHES, cmd_put_pending, 4 },
+	{ "COMMIT",		2, 2, 0, cmd_commit, 0 },
+	{ "ABORT",		2, 2, 0, cmd_abort, 0 },
+	{ "LIST",		1, 2, 0, cmd_list, 0 },
+	{ "DELETE",		2, 2, 0, cmd_delete, 0 },
+	{ NULL,			0, 0, 0, NULL, 0 },
+};

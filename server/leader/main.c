@@ -1,0 +1,161 @@
+/*
+ * gfs-leader: names, versions, chunk lists, chunk servers and the ring,
+ * in Berkeley DB.
+ */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <event2/event.h>
+
+#include "banned.h"
+#include "client.h"
+#include "crash.h"
+#include "daemon.h"
+#include "db.h"
+#include "leader.h"
+
+#define PROG	"gfs-leader"
+
+struct leader	*ld;
+
+static void __attribute__((noreturn))
+usage(int status)
+{
+	FILE *f = status ? stderr : stdout;
+
+	fprintf(f,
+"usage: " PROG " [-dhnvV] [--listen HOST:PORT] --data DIR [--replicas N]\n"
+"                  [--pending-ttl DURATION] [--tokens N]\n"
+"\n"
+"  --listen HOST:PORT        address to serve (default 127.0.0.1:8000; port 0 picks one)\n"
+"  --data DIR                Berkeley DB environment (created if missing)\n"
+"  --replicas N              copies of each chunk (default 2)\n"
+"  --pending-ttl DURATION    drop uncommitted puts after this (default 10m)\n"
+"  --tokens N                ring tokens per chunk server (default 128)\n"
+"  -d                        stay in the foreground, log to stderr (default)\n"
+"  -v                        log more\n"
+"  -n                        check options and data directory, then exit\n"
+"  -h, --help                this text\n"
+"  -V, --version             print the version\n"
+"\n"
+"Durations take ms, s, m or h; a bare number is seconds.\n");
+	exit(status);
+}
+
+static void
+expire_cb(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	(void)arg;
+	pending_expire(now_ms());
+}
+
+int
+main(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "listen",		required_argument, NULL, 'l' },
+		{ "data",		required_argument, NULL, 'D' },
+		{ "replicas",		required_argument, NULL, 'r' },
+		{ "pending-ttl",	required_argument, NULL, 't' },
+		{ "tokens",		required_argument, NULL, 'T' },
+		{ "help",		no_argument, NULL, 'h' },
+		{ "version",		no_argument, NULL, 'V' },
+		{ NULL, 0, NULL, 0 },
+	};
+	static struct leader	 the;
+	const char		*listen = "127.0.0.1:8000", *data = NULL;
+	char			 host[48];
+	uint16_t		 port;
+	int			 ch, verbose = 0, check = 0;
+	uint64_t		 tick;
+	struct timeval		 tv;
+	struct event		*expire;
+
+	ld = &the;
+	ld->replicas = 2;
+	ld->tokens = 128;
+	ld->pending_ttl_ms = 10 * 60 * 1000;
+	while ((ch = getopt_long(argc, argv, "dhnvV", longopts, NULL)) != -1) {
+		switch (ch) {
+		case 'l': listen = optarg; break;
+		case 'D': data = optarg; break;
+		case 'r':
+			ld->replicas = (int)daemon_number(PROG, "--replicas",
+			    optarg, 1, GFS_MAX_REPLICAS);
+			break;
+		case 't':
+			ld->pending_ttl_ms = daemon_duration(PROG,
+			    "--pending-ttl", optarg);
+			break;
+		case 'T':
+			ld->tokens = (uint32_t)daemon_number(PROG, "--tokens",
+			    optarg, 1, GFS_MAX_TOKENS);
+			break;
+		case 'd': break;
+		case 'v': verbose++; break;
+		case 'n': check = 1; break;
+		case 'h': usage(0);
+		case 'V': printf(PROG " version " GFS_VERSION "\n"); exit(0);
+		default: usage(2);
+		}
+	}
+	if (optind != argc)
+		usage(2);
+	if (data == NULL) {
+		fprintf(stderr, PROG ": --data DIR is required\n");
+		usage(2);
+	}
+	daemon_addr(PROG, "--listen", listen, host, sizeof(host), &port);
+	log_init(PROG, verbose);
+	crash_init();
+
+	if (daemon_mkdir(data) < 0)
+		fatal("cannot create data directory '%s'", data);
+	ld->started_ms = now_ms();
+	if (db_open(data) < 0)
+		fatalx("cannot open the database in '%s'", data);
+	if (check) {
+		db_close();
+		printf("configuration OK\n");
+		return 0;
+	}
+	if (leader_load() < 0)
+		fatalx("cannot load state from '%s'", data);
+	log_info("%llu files, %d chunk servers, ring epoch %llu, %llu pending",
+	    (unsigned long long)db_files(), ld->nservers,
+	    (unsigned long long)ld->epoch, (unsigned long long)ld->npending);
+
+	ld->srv.base = event_base_new();
+	ld->srv.cmds = leader_cmds;
+	ld->srv.max_data = 0;
+	ld->srv.max_hashes = GFS_MAX_FILE_CHUNKS;
+	server_signals(ld->srv.base);
+	if (server_listen(&ld->srv, host, port) < 0)
+		fatal("cannot listen on %s", listen);
+
+	tick = ld->pending_ttl_ms / 4;
+	if (tick > 1000)
+		tick = 1000;
+	if (tick < 10)
+		tick = 10;
+	tv.tv_sec = (time_t)(tick / 1000);
+	tv.tv_usec = (suseconds_t)(tick % 1000) * 1000;
+	expire = event_new(ld->srv.base, -1, EV_PERSIST, expire_cb, NULL);
+	event_add(expire, &tv);
+
+	log_info("serving %s:%u, %d replicas", host, ld->srv.port, ld->replicas);
+	server_ready(&ld->srv, host);
+	event_base_dispatch(ld->srv.base);
+
+	event_free(expire);
+	server_close(&ld->srv);
+	pending_free_all();
+	db_close();
+	event_base_free(ld->srv.base);
+	log_info("stopped");
+	return 0;
+}
