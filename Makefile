@@ -60,7 +60,12 @@ deps:
 	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $$missing </dev/null; \
 	fi
 
-%.o: %.c
+# Objects depend on the flags, so SANITIZE=1 and back rebuilds everything.
+BUILD_FLAGS = $(CC) $(CPPFLAGS) $(ALL_CFLAGS) $(LDFLAGS)
+.build-flags: FORCE
+	@echo '$(BUILD_FLAGS)' | cmp -s - $@ || echo '$(BUILD_FLAGS)' >$@
+
+%.o: %.c .build-flags
 	$(CC) $(CPPFLAGS) $(ALL_CFLAGS) -c -o $@ $<
 
 lib/libgfs.a: $(LIB_OBJS)
@@ -78,11 +83,14 @@ bin/gfs: $(GFS_OBJS) lib/libgfs.a
 	@mkdir -p bin
 	$(CC) $(LDFLAGS) -o $@ $^ -lcjson $(LDLIBS_LIB)
 
+t/unit/index.t: t/unit/index.o server/chunk/index.o lib/libgfs.a
+	$(CC) $(LDFLAGS) -o $@ $^ -levent $(LDLIBS_LIB)
+
 t/unit/%.t: t/unit/%.o lib/libgfs.a
 	$(CC) $(LDFLAGS) -o $@ $^ -levent $(LDLIBS_LIB)
 
 t/helper/gfs-raw: t/helper/gfs-raw.o
-	$(CC) $(LDFLAGS) -o $@ $^
+	$(CC) $(LDFLAGS) -o $@ $<
 
 run: all
 	@./t/run-cluster.sh
@@ -112,11 +120,13 @@ install: all
 	install -m 644 man/gfs-leader.8 man/gfs-chunkd.8 $(DESTDIR)$(PREFIX)/share/man/man8
 
 clean:
-	rm -rf bin lib/libgfs.a $(LIB_OBJS) $(LEADER_OBJS) $(CHUNK_OBJS) \
+	rm -rf bin lib/libgfs.a .build-flags $(LIB_OBJS) $(LEADER_OBJS) $(CHUNK_OBJS) \
 	  $(GFS_OBJS) t/unit/*.o t/unit/*.t t/helper/*.o $(HELPERS) \
 	  $(shell find . -name '*.d' -not -path './.git/*')
 
-.PHONY: all deps deps-check run test sanitize bench lint install clean
+FORCE:
+
+.PHONY: all deps deps-check run test sanitize bench lint install clean FORCE
 .SECONDARY:
 
 -include $(shell find lib server cmd t -name '*.d' 2>/dev/null)

@@ -292,7 +292,8 @@ has_line(struct cconn *c, void *arg)
 {
 	(void)arg;
 	cconn_consume(c);
-	return memchr(c->in.p + c->in.off, '\n', c->in.len) != NULL;
+	return c->in.len > 0 &&
+	    memchr(c->in.p + c->in.off, '\n', c->in.len) != NULL;
 }
 
 int

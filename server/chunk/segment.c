@@ -308,7 +308,8 @@ store_open(struct store *st, const char *dir)
 		nums[count++] = n;
 	}
 	closedir(d);
-	qsort(nums, count, sizeof(*nums), seg_cmp);
+	if (count > 0)
+		qsort(nums, count, sizeof(*nums), seg_cmp);
 	for (i = 0; i < count; i++) {
 		if (seg_open(st, nums[i], 0) < 0 || seg_scan(st, nums[i]) < 0) {
 			free(nums);
