@@ -260,6 +260,12 @@ name_check(const char *name, size_t len)
 		if (step == 0)
 			return "name is not valid UTF-8";
 	}
+	/* "NAME@12" means version 12 of NAME on the command line. */
+	for (i = len; i > 0 && p[i - 1] >= '0' && p[i - 1] <= '9'; i--)
+		;
+	if (i < len && i > 0 && p[i - 1] == '@')
+		return "name ends in '@' and digits, which name a version";
+	start = 0;
 	for (i = 0; i <= len; i++) {
 		if (i < len && p[i] != '/')
 			continue;

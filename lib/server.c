@@ -222,8 +222,9 @@ conn_line(struct conn *c)
 	if (c->argc < 0) {
 		reply_error(c, "BAD_ARGS", "more than %d arguments",
 		    GFS_MAX_ARGS - 1);
+		cmd = cmd_find(c->srv->cmds, c->argv[0]);
 		conn_reset(c);
-		return 0;
+		return (cmd && (cmd->flags & (CMD_DATA | CMD_HASHES))) ? -1 : 0;
 	}
 	if (c->argc == 0) {	/* empty line: ignored, as memcached does */
 		conn_reset(c);
@@ -316,6 +317,18 @@ conn_process(struct conn *c)
 			conn_dispatch(c);
 			continue;
 		}
+		{
+			size_t eol = 0;
+			struct evbuffer_ptr e = evbuffer_search_eol(in, NULL,
+			    &eol, EVBUFFER_EOL_CRLF);
+
+			if (e.pos >= 0 && (size_t)e.pos + eol > GFS_MAX_LINE) {
+				reply_error(c, "LINE_TOO_LONG",
+				    "line over %d bytes", GFS_MAX_LINE);
+				c->close_after = 1;
+				break;
+			}
+		}
 		line = evbuffer_readln(in, &n, EVBUFFER_EOL_CRLF);
 		if (line == NULL) {
 			if (evbuffer_get_length(in) >= GFS_MAX_LINE) {
@@ -325,7 +338,7 @@ conn_process(struct conn *c)
 			}
 			break;
 		}
-		if (n + 2 > GFS_MAX_LINE) {
+		if (n + 1 > GFS_MAX_LINE) {
 			free(line);
 			reply_error(c, "LINE_TOO_LONG", "line over %d bytes",
 			    GFS_MAX_LINE);
@@ -333,13 +346,23 @@ conn_process(struct conn *c)
 			break;
 		}
 		if (memchr(line, '\0', n) != NULL) {
-			free(line);
+			const struct cmd *cmd;
+
 			if (c->state == ST_HASHES) {
+				free(line);
 				c->hashes_bad = 1;
 				c->nhashes++;
 				goto hash_done;
 			}
+			/* The verb ends at a space or the NUL. */
+			line[strcspn(line, " ")] = '\0';
+			cmd = cmd_find(c->srv->cmds, line);
+			free(line);
 			reply_error(c, "BAD_ARGS", "NUL byte in line");
+			if (cmd && (cmd->flags & (CMD_DATA | CMD_HASHES))) {
+				c->close_after = 1;
+				break;
+			}
 			continue;
 		}
 		if (c->state == ST_HASHES) {

@@ -45,12 +45,15 @@ LEADER_PID='' LEADER_ADDR='' _LEADER_ARGS=''
 
 say () { printf '%s\n' "$*" >&4; }
 
+# A function, so that "return" in a test body ends only that test.
+_run_body () { eval "$1"; }
+
 test_expect_success () {
 	test $# = 2 || { echo "Bail out! test_expect_success needs 2 args"; exit 1; }
 	test_count=$((test_count + 1))
 	say "expecting success of $test_count '$1': $2"
 	in_test=t
-	eval "$2" </dev/null >&3 2>&4
+	_run_body "$2" </dev/null >&3 2>&4
 	local rc=$?
 	in_test=''
 	cd "$TRASH" || exit 1

@@ -16,6 +16,7 @@
 
 #include "banned.h"
 #include "cli.h"
+#include "proto.h"
 
 static mode_t
 umask_get(void)
@@ -29,7 +30,8 @@ umask_get(void)
 int
 gfs_cmd_get(struct gfs *g, int argc, char **argv)
 {
-	const char	*out = NULL, *name;
+	const char	*out = NULL, *name, *why = NULL;
+	uint32_t	 version;
 	char		*tmp = NULL;
 	struct gfs_file	 f;
 	int		 ch, fd = STDOUT_FILENO, rc;
@@ -44,6 +46,10 @@ gfs_cmd_get(struct gfs *g, int argc, char **argv)
 	if (argc - optind != 1)
 		return usage_error(NULL);
 	name = argv[optind];
+	if (gfs_split_version(name, f.name, sizeof(f.name), &version) < 0 ||
+	    (why = name_check(f.name, strlen(f.name))) != NULL)
+		return error("bad name '%s': %s", name, why ? why :
+		    "name is longer than 1024 bytes"), EXIT_USAGE;
 	if ((rc = gfs_lookup(g, name, &f)) < 0) {
 		if (rc == GFS_ENOENT)
 			return error("'%s': no such file", name), EXIT_NOTFOUND;

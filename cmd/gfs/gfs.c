@@ -150,10 +150,15 @@ main(int argc, char **argv)
 			val = a + 9;
 		else if (strncmp(a, "--timeout=", 10) == 0)
 			val = a + 10;
-		else if ((strcmp(a, "--leader") == 0 ||
-		    strcmp(a, "--timeout") == 0) && i + 1 < argc)
+		else if (strcmp(a, "--leader") == 0 ||
+		    strcmp(a, "--timeout") == 0) {
+			if (i + 1 == argc) {
+				error("option '%s' needs a value", a);
+				usage_all(stderr);
+				return EXIT_USAGE;
+			}
 			val = argv[++i];
-		else {
+		} else {
 			error("unknown option '%s'", a);
 			usage_all(stderr);
 			return EXIT_USAGE;

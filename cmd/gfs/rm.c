@@ -2,17 +2,24 @@
  * gfs rm NAME...
  */
 #include <stdio.h>
+#include <string.h>
 
 #include "banned.h"
 #include "cli.h"
+#include "proto.h"
 
 int
 gfs_cmd_rm(struct gfs *g, int argc, char **argv)
 {
-	int i, rc, status = 0;
+	const char	*why;
+	int		 i, rc, status = 0;
 
 	if (argc < 2)
 		return usage_error(NULL);
+	for (i = 1; i < argc; i++)
+		if ((why = name_check(argv[i], strlen(argv[i]))) != NULL)
+			return error("bad name '%s': %s", argv[i], why),
+			    EXIT_USAGE;
 	for (i = 1; i < argc; i++) {
 		if ((rc = gfs_delete(g, argv[i])) == 0)
 			continue;

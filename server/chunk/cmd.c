@@ -207,7 +207,7 @@ cmd_commit(struct conn *c, int argc, char **argv)
 		return;
 	}
 	CRASH_POINT("chunk.commit.after_sync");
-	reply_line(c, "OK %zu", t->n);
+	reply_line(c, "OK %zu", n);
 	txn_drop(t);
 }
 

@@ -296,7 +296,8 @@ cmd_put_pending(struct conn *c, int argc, char **argv)
 		reply_dberr(c, rc, "pending");
 		return;
 	}
-	pending_track(argv[1], now_ms() + ld->pending_ttl_ms);
+	if (rc == 0)
+		pending_track(argv[1], now_ms() + ld->pending_ttl_ms);
 	CRASH_POINT("leader.pending.after_txn");
 	reply_ok(c);
 }

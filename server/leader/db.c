@@ -270,11 +270,24 @@ db_pending_put(const char *txid, const char *name, uint64_t size,
 		return GFS_EIO;
 	}
 	ret = pending->put(pending, txn, &k, &v, DB_NOOVERWRITE);
-	if (ret == DB_KEYEXIST)
+	if (ret == DB_KEYEXIST) {
+		DBT old = dbt_out();
+
 		rc = GFS_EINVAL;
+		if (pending->get(pending, txn, &k, &old, 0) == 0) {
+			if (old.size == len && memcmp((uint8_t *)old.data +
+			    sizeof(p), buf + sizeof(p), len - sizeof(p)) == 0 &&
+			    ((struct prec *)old.data)->size == p.size &&
+			    ((struct prec *)old.data)->nchunks == p.nchunks)
+				rc = 1;	/* the same mapping again */
+			free(old.data);
+		}
+	}
 	else if (ret != 0)
 		rc = fail("pending put", ret);
 	free(buf);
+	if (rc == 1)
+		return txn_end(txn, 0) == 0 ? 1 : GFS_EIO;
 	return txn_end(txn, rc);
 }
 

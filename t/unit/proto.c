@@ -467,6 +467,13 @@ test_name_check(void)
 	free(big);
 
 	check_ok("a", 1, "'a'");
+	check_bad("notes@2", 7, "'notes@2' (reads as a version)");
+	check_bad("a/b@0123", 8, "'a/b@0123'");
+	check_ok("notes@v2", 8, "'notes@v2'");
+	check_ok("notes@", 6, "'notes@'");
+	check_ok("@", 1, "'@'");
+	check_ok("a@1/b", 5, "'a@1/b'");
+	check_ok("mail@example.com", 16, "'mail@example.com'");
 	check_ok("a b/\xc3\xbc.txt", 10, "'a b/\xc3\xbc.txt'");
 	check_ok("...", 3, "'...'");
 	check_ok(".a", 2, "'.a'");
@@ -526,7 +533,7 @@ test_name_check(void)
 int
 main(void)
 {
-	plan(229);
+	plan(236);
 	test_split();
 	test_u64();
 	test_duration();
