@@ -6,6 +6,7 @@
 #   make test       the whole suite through prove (SANITIZE=1: ASan+UBSan)
 #   make bench      benchmarks, writes BENCHMARKS.md
 #   make lint       man pages through groff -ww and mandoc -Tlint
+#   make fuzz       libFuzzer targets of t/fuzz/, FUZZ_TIME=60 s each
 #   make install    PREFIX=/usr/local DESTDIR=
 
 CC	?= cc
@@ -26,11 +27,12 @@ DEB_PKGS = build-essential libevent-dev libcjson-dev libdb-dev libssl-dev groff-
 LIB_SRCS = lib/daemon.c lib/proto.c lib/log.c lib/xmalloc.c lib/hash.c lib/ring.c \
 	   lib/chunker.c lib/server.c lib/client.c lib/meta.c lib/put.c \
 	   lib/get.c lib/crash.c
-LEADER_SRCS = server/leader/main.c server/leader/cmd.c server/leader/db.c
+LEADER_SRCS = server/leader/main.c server/leader/cmd.c server/leader/db.c \
+	      server/leader/member.c
 CHUNK_SRCS = server/chunk/main.c server/chunk/cmd.c server/chunk/segment.c \
-	     server/chunk/index.c server/chunk/hello.c
+	     server/chunk/index.c server/chunk/hello.c server/chunk/repair.c
 GFS_SRCS = cmd/gfs/gfs.c cmd/gfs/put.c cmd/gfs/get.c cmd/gfs/rm.c \
-	   cmd/gfs/ls.c cmd/gfs/status.c
+	   cmd/gfs/ls.c cmd/gfs/status.c cmd/gfs/fsck.c
 UNIT_SRCS = $(wildcard t/unit/*.c)
 UNIT_BINS = $(UNIT_SRCS:.c=.t)
 HELPERS = t/helper/gfs-raw
@@ -77,7 +79,7 @@ bin/gfs-leader: $(LEADER_OBJS) lib/libgfs.a
 
 bin/gfs-chunkd: $(CHUNK_OBJS) lib/libgfs.a
 	@mkdir -p bin
-	$(CC) $(LDFLAGS) -o $@ $^ -levent -lcjson $(LDLIBS_LIB)
+	$(CC) $(LDFLAGS) -o $@ $^ -levent -lcjson $(LDLIBS_LIB) -lpthread
 
 bin/gfs: $(GFS_OBJS) lib/libgfs.a
 	@mkdir -p bin
@@ -110,6 +112,41 @@ lint:
 	  out=$$(groff -mdoc -ww -z $$m 2>&1); \
 	  [ -z "$$out" ] || { echo "$$m: $$out"; exit 1; }; \
 	done; echo "man pages clean"
+
+# libFuzzer targets t/fuzz/<name>.c, built by clang from the sources into
+# t/fuzz/build/ (never the gcc objects), each run FUZZ_TIME seconds over
+# its seeds in t/fuzz/corpus/<name>/; new inputs, logs and crashes go to
+# t/fuzz/out/, and a crash fails the target.
+FUZZ_CC	 = clang-14
+FUZZ_TIME ?= 60
+FUZZ_PKGS = clang-14 libclang-rt-14-dev
+FUZZ_CFLAGS = $(WARN) -g -O1 -fno-omit-frame-pointer \
+	      -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined
+FUZZ_TARGETS = proto_fuzz ring_fuzz
+
+t/fuzz/build/proto_fuzz: lib/proto.c lib/xmalloc.c
+t/fuzz/build/ring_fuzz: lib/ring.c lib/hash.c lib/xmalloc.c
+t/fuzz/build/%: t/fuzz/%.c $(wildcard lib/*.h) | fuzz-deps
+	@mkdir -p $(@D)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -Ilib $(DEFS) -o $@ $(filter %.c,$^) -lcrypto
+
+fuzz-deps:
+	@$(MAKE) --no-print-directory deps DEB_PKGS='$(FUZZ_PKGS)'
+
+fuzz: $(FUZZ_TARGETS:%=t/fuzz/build/%)
+	@fail=0; for f in $(FUZZ_TARGETS); do \
+	  mkdir -p t/fuzz/out/corpus/$$f; echo "fuzz: $$f for $(FUZZ_TIME) s"; \
+	  if t/fuzz/build/$$f -max_total_time=$(FUZZ_TIME) -max_len=16384 \
+	      -timeout=10 -artifact_prefix=t/fuzz/out/$$f- \
+	      t/fuzz/out/corpus/$$f t/fuzz/corpus/$$f >t/fuzz/out/$$f.log 2>&1; then \
+	    grep '^Done' t/fuzz/out/$$f.log; \
+	  else \
+	    fail=1; tail -n 40 t/fuzz/out/$$f.log; \
+	    echo "fuzz: $$f FAILED, log in t/fuzz/out/$$f.log"; \
+	  fi; \
+	done; exit $$fail
+
+.PHONY: fuzz fuzz-deps
 
 install: all
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1 \

@@ -41,6 +41,8 @@ void	gfs_init(struct gfs *, const char *leader, int timeout_ms);
 void	gfs_close(struct gfs *);
 /* Fetch the ring from the leader (again when epoch differs). */
 int	gfs_ring(struct gfs *, uint64_t epoch);
+/* Use ring r (taken over) and open no connection yet. */
+void	gfs_set_ring(struct gfs *, struct ring *);
 
 /* name is "NAME" or "NAME@VERSION" (a trailing @ and digits). */
 int	gfs_lookup(struct gfs *, const char *name, struct gfs_file *);

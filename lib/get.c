@@ -45,7 +45,14 @@ chunk_len(const struct gfs_file *f, size_t i)
 	return (size_t)(f->size - (uint64_t)i * GFS_CHUNK_SIZE);
 }
 
-/* Candidates for a chunk: ring order, servers already down last. */
+/* Servers that failed in this run, or that the leader finds unhealthy. */
+static int
+get_last(const struct gfs *g, int s)
+{
+	return g->down[s] || g->ring->servers[s].state != SRV_HEALTHY;
+}
+
+/* Candidates for a chunk: ring order, servers down or unhealthy last. */
 static void
 get_candidates(struct get *gt, int i)
 {
@@ -57,10 +64,10 @@ get_candidates(struct get *gt, int i)
 	    all, g->ring->replicas + GFS_EXTRA_CANDIDATES);
 	c->ncand = 0;
 	for (k = 0; k < n; k++)
-		if (!g->down[all[k]])
+		if (!get_last(g, all[k]))
 			c->cand[c->ncand++] = all[k];
 	for (k = 0; k < n; k++)
-		if (g->down[all[k]])
+		if (get_last(g, all[k]))
 			c->cand[c->ncand++] = all[k];
 	c->next = 0;
 	c->ok = 0;

@@ -50,13 +50,42 @@ gfs_leader_err(struct gfs *g, int r)
 	return r;
 }
 
+/* The TOKENS lines of one server: ntokens 16-hex-digit tokens in all. */
+static int
+read_tokens(struct gfs *g, uint64_t *tokens, uint32_t ntokens)
+{
+	char		*line, *argv[GFS_MAX_ARGS];
+	uint32_t	 have = 0;
+	int		 argc, k, rc;
+
+	while (have < ntokens) {
+		if ((rc = cconn_read_line(&g->leader, &line)) < 0)
+			return rc;
+		argc = proto_split(line, argv, GFS_MAX_ARGS);
+		if (argc < 2 || strcmp(argv[0], "TOKENS") != 0 ||
+		    have + (uint32_t)argc - 1 > ntokens)
+			return cconn_fail(&g->leader, GFS_EPROTO,
+			    "bad TOKENS line");
+		for (k = 1; k < argc; k++) {
+			char *end;
+
+			if (strlen(argv[k]) != 16 ||
+			    strspn(argv[k], "0123456789abcdef") != 16)
+				return cconn_fail(&g->leader, GFS_EPROTO,
+				    "bad token");
+			tokens[have++] = strtoull(argv[k], &end, 16);
+		}
+	}
+	return 0;
+}
+
 int
 gfs_ring(struct gfs *g, uint64_t epoch)
 {
 	char		*line, *argv[8];
-	uint64_t	 e, rep, n, ntok, i;
+	uint64_t	 e, rep, n, ntok, misses, seen, i, *tokens;
 	struct ring	*r;
-	int		 rc, argc;
+	int		 rc, argc, state = 0, idx;
 
 	if (g->ring && g->ring->epoch == epoch)
 		return 0;
@@ -70,23 +99,35 @@ gfs_ring(struct gfs *g, uint64_t epoch)
 	    parse_u64(argv[3], 0, GFS_MAX_SERVERS, &n) < 0)
 		return gfs_leader_err(g, cconn_fail(&g->leader, GFS_EPROTO,
 		    "bad RING reply"));
-	gfs_drop_ring(g);
 	r = ring_new(e, (int)rep);
+	tokens = xreallocarray(NULL, GFS_MAX_TOKENS, sizeof(*tokens));
 	for (i = 0; i < n; i++) {
-		if ((rc = cconn_read_line(&g->leader, &line)) < 0) {
+		rc = cconn_read_line(&g->leader, &line);
+		argc = rc < 0 ? 0 : proto_split(line, argv, 8);
+		if (rc == 0 && (argc != 7 || strcmp(argv[0], "SERVER") != 0 ||
+		    strlen(argv[1]) > GFS_MAX_ID || strlen(argv[2]) >= 64 ||
+		    (state = ring_state_parse(argv[3])) < 0 ||
+		    parse_u64(argv[4], 0, GFS_MAX_TOKENS, &ntok) < 0 ||
+		    parse_u64(argv[5], 0, UINT32_MAX, &misses) < 0 ||
+		    parse_u64(argv[6], 0, UINT64_MAX, &seen) < 0))
+			rc = cconn_fail(&g->leader, GFS_EPROTO,
+			    "bad SERVER line");
+		if (rc == 0) {
+			idx = ring_add_server(r, argv[1], argv[2], state,
+			    (uint32_t)ntok, NULL);
+			r->servers[idx].misses = (uint32_t)misses;
+			r->servers[idx].seen_ms = seen;
+			rc = read_tokens(g, tokens, (uint32_t)ntok);
+			memcpy(r->servers[idx].tokens, tokens,
+			    (size_t)ntok * sizeof(*tokens));
+		}
+		if (rc < 0) {
+			free(tokens);
 			ring_free(r);
 			return gfs_leader_err(g, rc);
 		}
-		argc = proto_split(line, argv, 8);
-		if (argc != 4 || strcmp(argv[0], "SERVER") != 0 ||
-		    strlen(argv[1]) > GFS_MAX_ID ||
-		    parse_u64(argv[3], 1, GFS_MAX_TOKENS, &ntok) < 0) {
-			ring_free(r);
-			return gfs_leader_err(g, cconn_fail(&g->leader, GFS_EPROTO,
-			    "bad SERVER line"));
-		}
-		ring_add(r, argv[1], argv[2], (uint32_t)ntok);
 	}
+	free(tokens);
 	if ((rc = cconn_read_line(&g->leader, &line)) < 0 ||
 	    strcmp(line, "END") != 0) {
 		ring_free(r);
@@ -94,12 +135,21 @@ gfs_ring(struct gfs *g, uint64_t epoch)
 		    GFS_EPROTO, "RING reply without END"));
 	}
 	ring_build(r);
+	gfs_set_ring(g, r);
+	return 0;
+}
+
+void
+gfs_set_ring(struct gfs *g, struct ring *r)
+{
+	int i;
+
+	gfs_drop_ring(g);
 	g->ring = r;
 	g->chunk = xcalloc((size_t)r->nservers + 1, sizeof(*g->chunk));
 	g->down = xcalloc((size_t)r->nservers + 1, sizeof(*g->down));
-	for (i = 0; i < n; i++)
+	for (i = 0; i < r->nservers; i++)
 		cconn_init(&g->chunk[i], r->servers[i].addr, g->timeout_ms);
-	return 0;
 }
 
 int

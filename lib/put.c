@@ -7,13 +7,20 @@
  *   4. COMMIT on the chunk servers (durable there first);
  *   5. COMMIT at the leader: the version becomes visible.
  *
- * A server that cannot be reached when the put starts is skipped: the
- * chunk goes to the next servers on the ring.  A server that fails
- * after it was sent chunks fails the put; nothing becomes visible.
+ * A server that the leader finds unhealthy, or that cannot be reached,
+ * is skipped: its chunks go to the next servers on the ring.  A server
+ * that fails or does not answer in time after it was sent chunks fails
+ * that attempt; the put starts again from the top with a new txid and
+ * without that server, up to PUT_ATTEMPTS times, so input that cannot
+ * be read twice (a pipe) is first spooled to an unlinked temporary file.
+ * Nothing of a failed attempt becomes visible.
  */
+#include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "api.h"
 #include "banned.h"
@@ -24,20 +31,28 @@
 #include "xmalloc.h"
 
 #define PUT_WINDOW	4096	/* chunks per pipelined round */
+#define PUT_ATTEMPTS	3
 
 struct put {
 	struct gfs	  *g;
 	char		   txid[33];
 	int		  *touched;	/* per server: holds chunks of txid */
 	int		  *sent;	/* per server: replies owed this round */
+	int		  *owed;	/* per server: replies not read yet */
 	uint8_t		 (*hashes)[GFS_HASH_LEN];
 	size_t		   nchunks, cap;
+	int		   retry;	/* a chunk server failed: try again */
 };
 
+/* A chunk server failed this put: say why, and leave it out from now on. */
 static int
-chunk_err(struct gfs *g, int s, int r)
+chunk_err(struct put *p, int s, int r)
 {
-	struct cconn *c = &g->chunk[s];
+	struct gfs	*g = p->g;
+	struct cconn	*c = &g->chunk[s];
+
+	g->down[s] = 1;
+	p->retry = 1;
 
 	snprintf(g->err, sizeof(g->err), "chunk server %s: %s", c->addr,
 	    c->errmsg[0] ? c->errmsg : gfs_strerror(r));
@@ -55,7 +70,7 @@ put_place(struct put *p, const uint8_t *hash, int *out)
 	for (i = 0; i < n && k < g->ring->replicas; i++) {
 		int s = cand[i];
 
-		if (g->down[s])
+		if (g->down[s] || g->ring->servers[s].state != SRV_HEALTHY)
 			continue;
 		if (!p->touched[s] && cconn_open(&g->chunk[s]) < 0) {
 			g->down[s] = 1;
@@ -101,11 +116,15 @@ put_window(struct put *p, const uint8_t *data, const int *lens, int n)
 		cs[s] = p->sent[s] ? &g->chunk[s] : NULL;
 	cconn_pump(cs, nsrv);
 	for (s = 0; s < nsrv; s++)
+		p->owed[s] += p->sent[s];
+	for (s = 0; s < nsrv; s++)
 		for (i = 0; i < p->sent[s]; i++) {
-			if ((rc = cconn_reply(&g->chunk[s], &line)) < 0)
-				return chunk_err(g, s, rc);
+			rc = cconn_reply(&g->chunk[s], &line);
+			p->owed[s]--;
+			if (rc < 0)
+				return chunk_err(p, s, rc);
 			if (strcmp(line, "STORED") != 0)
-				return chunk_err(g, s, cconn_fail(&g->chunk[s],
+				return chunk_err(p, s, cconn_fail(&g->chunk[s],
 				    GFS_EPROTO, "unexpected reply '%.40s'", line));
 		}
 	return 0;
@@ -162,7 +181,11 @@ put_chunks(struct put *p, int fd, uint64_t *size)
 	return rc;
 }
 
-/* Send COMMIT or ABORT to every server that holds chunks of the txid. */
+/*
+ * Send COMMIT or ABORT to every server that holds chunks of the txid.
+ * A failed COMMIT fails the attempt; ABORT is best effort, and first
+ * reads the replies a failed window left unread, to keep in step.
+ */
 static int
 put_finish(struct put *p, const char *verb)
 {
@@ -170,25 +193,29 @@ put_finish(struct put *p, const char *verb)
 	struct cconn	*cs[GFS_MAX_SERVERS];
 	char		*line;
 	int		 s, nsrv = g->ring->nservers, rc, first = 0;
+	int		 abort = strcmp(verb, "ABORT") == 0;
 
 	for (s = 0; s < nsrv; s++) {
 		cs[s] = NULL;
 		if (!p->touched[s] || g->chunk[s].err)
 			continue;
 		cconn_printf(&g->chunk[s], "%s %s\r\n", verb, p->txid);
+		p->owed[s]++;
 		cs[s] = &g->chunk[s];
 	}
 	cconn_pump(cs, nsrv);
 	for (s = 0; s < nsrv; s++) {
-		if (!p->touched[s])
+		if (!p->touched[s] || g->chunk[s].err)
 			continue;
-		rc = g->chunk[s].err;
+		for (rc = 0; rc == 0 && p->owed[s] > 1; p->owed[s]--)
+			rc = cconn_read_line(&g->chunk[s], &line);
 		if (rc == 0 && (rc = cconn_reply(&g->chunk[s], &line)) == 0 &&
 		    strncmp(line, "OK ", 3) != 0)
 			rc = cconn_fail(&g->chunk[s], GFS_EPROTO,
 			    "unexpected reply '%.40s'", line);
-		if (rc < 0 && first == 0)
-			first = chunk_err(g, s, rc);
+		p->owed[s] = 0;
+		if (rc < 0 && !abort && first == 0)
+			first = chunk_err(p, s, rc);
 	}
 	return first;
 }
@@ -235,13 +262,81 @@ put_leader(struct put *p, const char *name, uint64_t size, uint32_t *version)
 	return 0;
 }
 
+/* One attempt: a new txid, every step; on failure, undo what it can. */
+static int
+put_attempt(struct put *p, int fd, const char *name, uint32_t *version,
+    uint64_t *size)
+{
+	struct gfs	*g = p->g;
+	int		 rc;
+
+	random_hex(p->txid, 32);
+	memset(p->touched, 0, sizeof(int) * (size_t)g->ring->nservers);
+	memset(p->owed, 0, sizeof(int) * (size_t)g->ring->nservers);
+	p->nchunks = 0;
+	p->retry = 0;
+	rc = put_chunks(p, fd, size);
+	if (rc == 0) {
+		CRASH_POINT("client.put.after_chunks");
+		rc = put_leader(p, name, *size, version);
+	}
+	if (rc < 0) {
+		char saved[sizeof(g->err)];
+
+		/* Best effort: pending state also expires by itself. */
+		memcpy(saved, g->err, sizeof(saved));
+		put_finish(p, "ABORT");
+		if (g->leader.err == 0) {
+			char *line;
+
+			cconn_printf(&g->leader, "ABORT %s\r\n", p->txid);
+			cconn_reply(&g->leader, &line);
+		}
+		memcpy(g->err, saved, sizeof(saved));
+	}
+	return rc;
+}
+
+/* A descriptor we can read from the start again, or -1. */
+static int
+put_rewindable(struct gfs *g, int fd, int *spooled)
+{
+	char		buf[65536];
+	const char	*dir = getenv("TMPDIR");
+	ssize_t		n;
+	int		tmp;
+
+	*spooled = 0;
+	if (lseek(fd, 0, SEEK_CUR) >= 0)
+		return fd;
+	if ((tmp = open(dir && *dir ? dir : "/tmp", O_TMPFILE | O_RDWR |
+	    O_CLOEXEC, 0600)) < 0) {
+		snprintf(g->err, sizeof(g->err), "cannot spool input: %s",
+		    strerror(errno));
+		return -1;
+	}
+	while ((n = read(fd, buf, sizeof(buf))) != 0) {
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 || write(tmp, buf, (size_t)n) != n) {
+			snprintf(g->err, sizeof(g->err), "cannot spool input: "
+			    "%s", strerror(errno));
+			close(tmp);
+			return -1;
+		}
+	}
+	*spooled = 1;
+	return tmp;
+}
+
 int
 gfs_put(struct gfs *g, int fd, const char *name, uint32_t *version,
     uint64_t *size)
 {
 	struct put	p;
 	const char	*why;
-	int		rc;
+	off_t		 start;
+	int		 rc, attempt, spooled;
 
 	if ((why = name_check(name, strlen(name))) != NULL) {
 		snprintf(g->err, sizeof(g->err), "%s", why);
@@ -249,37 +344,35 @@ gfs_put(struct gfs *g, int fd, const char *name, uint32_t *version,
 	}
 	if ((rc = gfs_ring(g, UINT64_MAX)) < 0)
 		return rc;
-	if (g->ring->nservers < g->ring->replicas) {
+	if (ring_active(g->ring) < g->ring->replicas) {
 		snprintf(g->err, sizeof(g->err), "%d chunk servers for %d "
-		    "replicas", g->ring->nservers, g->ring->replicas);
+		    "replicas", ring_active(g->ring), g->ring->replicas);
 		return GFS_ENOSERVERS;
 	}
+	if ((fd = put_rewindable(g, fd, &spooled)) < 0)
+		return GFS_EIO;
+	start = spooled ? 0 : lseek(fd, 0, SEEK_CUR);
 	memset(&p, 0, sizeof(p));
 	p.g = g;
-	random_hex(p.txid, 32);
 	p.touched = xcalloc((size_t)g->ring->nservers, sizeof(int));
 	p.sent = xcalloc((size_t)g->ring->nservers, sizeof(int));
-	rc = put_chunks(&p, fd, size);
-	if (rc == 0) {
-		CRASH_POINT("client.put.after_chunks");
-		rc = put_leader(&p, name, *size, version);
-	}
-	if (rc < 0) {
-		char saved[sizeof(g->err)];
-
-		/* Best effort: pending state also expires by itself. */
-		memcpy(saved, g->err, sizeof(saved));
-		put_finish(&p, "ABORT");
-		if (g->leader.err == 0) {
-			char *line;
-
-			cconn_printf(&g->leader, "ABORT %s\r\n", p.txid);
-			cconn_reply(&g->leader, &line);
+	p.owed = xcalloc((size_t)g->ring->nservers, sizeof(int));
+	for (attempt = 1; ; attempt++) {
+		if (lseek(fd, start, SEEK_SET) < 0) {
+			snprintf(g->err, sizeof(g->err), "cannot read input: %s",
+			    strerror(errno));
+			rc = GFS_EIO;
+			break;
 		}
-		memcpy(g->err, saved, sizeof(saved));
+		rc = put_attempt(&p, fd, name, version, size);
+		if (rc == 0 || !p.retry || attempt == PUT_ATTEMPTS)
+			break;
 	}
+	if (spooled)
+		close(fd);
 	free(p.touched);
 	free(p.sent);
+	free(p.owed);
 	free(p.hashes);
 	return rc;
 }

@@ -41,7 +41,7 @@ done
 export GFS_LEADER=$leader
 gfs=$top/bin/gfs
 for ((i = 0; i < 500; i++)); do
-	[ "$("$gfs" status 2>/dev/null | grep -c ' up ')" = 5 ] && break
+	[ "$("$gfs" status 2>/dev/null | grep -c ' healthy ')" = 5 ] && break
 	sleep 0.02
 done
 

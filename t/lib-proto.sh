@@ -65,3 +65,82 @@ json_object () {
 		done
 	fi
 }
+
+# ring_check: check the RING reply on stdin (CRs dropped, as send prints
+# it) against gfs-protocol(7): the RING line; for each of its nservers
+# servers a SERVER line (a new id, a known state, misses 0 when healthy)
+# followed by TOKENS lines holding ntokens tokens in all, 128 a line but
+# the last, each 16 lower-case hexadecimal digits, none seen before in
+# the reply; then END, the last line.  Says what is wrong on stderr.
+ring_check () {
+	awk '
+	function num(x) { return x ~ /^[0-9]+$/ }
+	function bad(why) {
+		printf "RING reply line %d: %s: %s\n", NR, why, $0 >"/dev/stderr"
+		err = 1
+		exit 1
+	}
+	NR == 1 {
+		if (NF != 4 || $1 != "RING" || !num($2) || !num($3) || !num($4))
+			bad("not a RING line")
+		n = $4 + 0
+		next
+	}
+	done { bad("a line after END") }
+	left > 0 {
+		k = NF - 1
+		if ($1 != "TOKENS" || k < 1 || k > 128)
+			bad("not a TOKENS line of 1 to 128 tokens")
+		if (k > left || (k < 128 && k != left))
+			bad("TOKENS: " k " tokens, " left " still due")
+		for (i = 2; i <= NF; i++) {
+			if (length($i) != 16 || $i ~ /[^0-9a-f]/)
+				bad("bad token \"" $i "\"")
+			if ($i in tok)
+				bad("token " $i " listed twice")
+			tok[$i] = 1
+		}
+		left -= k
+		next
+	}
+	servers < n {
+		if (NF != 7 || $1 != "SERVER")
+			bad("not a SERVER line of 7 fields")
+		if ($2 in ids)
+			bad("server " $2 " listed twice")
+		ids[$2] = 1
+		if ($4 != "healthy" && $4 != "unhealthy" && $4 != "removed")
+			bad("bad state")
+		if (!num($5) || $5 < 1 || $5 > 1024 || !num($6) || !num($7))
+			bad("bad number")
+		if ($4 == "healthy" && $6 != 0)
+			bad("healthy with misses")
+		servers++
+		left = $5 + 0
+		next
+	}
+	$0 == "END" { done = 1; next }
+	{ bad("END expected") }
+	END {
+		if (!err && !done) {
+			printf "RING reply ends early (%d lines)\n", NR >"/dev/stderr"
+			exit 1
+		}
+	}'
+}
+
+# ring_norm: the RING reply on stdin (as send prints it) as one line per
+# server, sorted: "id addr state ntokens misses token...", tokens in the
+# order listed; the epoch and the milliseconds since last seen left out.
+ring_norm () {
+	awk '
+	$1 == "SERVER" { if (line != "") print line; line = $2 " " $3 " " $4 " " $5 " " $6 }
+	$1 == "TOKENS" { for (i = 2; i <= NF; i++) line = line " " $i }
+	END { if (line != "") print line }' | LC_ALL=C sort
+}
+
+# ring_reply: the leader's RING reply as send prints it, checked.
+ring_reply () {
+	printf 'RING\r\n' | send "$LEADER_ADDR" >"$TRASH/.ring" &&
+	ring_check <"$TRASH/.ring" && cat "$TRASH/.ring"
+}

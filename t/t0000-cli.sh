@@ -436,11 +436,11 @@ test_expect_success 'get NAME@N of a version that does not exist: exit 1' '
 	stderr_has "gfs: "
 '
 
-test_expect_success 'status: exit 0, five servers up' '
+test_expect_success 'status: exit 0, five servers healthy' '
 	test_expect_code 0 gfs status >out 2>err &&
 	empty err &&
 	grep -q "^leader " out &&
-	test "$(awk "\$3 == \"up\"" out | wc -l)" = 5 &&
+	test "$(awk "\$3 == \"healthy\"" out | wc -l)" = 5 &&
 	! grep -qw down out
 '
 
@@ -448,7 +448,7 @@ test_expect_success 'status after kill_chunk 1: exit 3, one down' '
 	kill_chunk 1 &&
 	test_expect_code 3 gfs status >out 2>err &&
 	test "$(awk "\$3 == \"down\"" out | wc -l)" = 1 &&
-	test "$(awk "\$3 == \"up\"" out | wc -l)" = 4 &&
+	test "$(awk "\$3 == \"healthy\"" out | wc -l)" = 4 &&
 	grep -q "${CHUNK_ADDR[1]} .*down" out
 '
 

@@ -56,17 +56,34 @@ test_expect_success 'PING answers PONG leader' '
 	test_cmp expect out
 '
 
-test_expect_success 'RING lists the registered servers' '
+# servers_of: "id addr state ntokens misses" of each SERVER line of the
+# RING reply on stdin, sorted.
+servers_of () { awk '$1 == "SERVER" { print $2, $3, $4, $5, $6 }' | sort; }
+
+# epoch_of [FILE]: the epoch of a RING reply.
+epoch_of () { head -n 1 "$@" | cut -d" " -f2; }
+
+# tokens_per_line: the number of tokens of each TOKENS line on stdin.
+tokens_per_line () { awk '$1 == "TOKENS" { print NF - 1 }'; }
+
+test_expect_success 'RING lists the registered servers, healthy, with their tokens' '
 	printf "RING\r\n" | send "$L" >out &&
-	test "$(wc -l <out)" = 4 &&
+	ring_check <out &&
 	head -n 1 out | grep -Eq "^RING [0-9]+ 2 2\$" &&
 	EPOCH=$(head -n 1 out | cut -d" " -f2) &&
-	test "$EPOCH" -ge 1 &&
-	printf "SERVER %s %s 128\n" "$ID1" "${CHUNK_ADDR[1]}" \
+	test "$EPOCH" -ge 2 &&
+	printf "%s %s healthy 128 0\n" "$ID1" "${CHUNK_ADDR[1]}" \
 		"$ID2" "${CHUNK_ADDR[2]}" | sort >expect &&
-	sed -n 2,3p out | sort >actual &&
+	servers_of <out >actual &&
 	test_cmp expect actual &&
-	test "$(tail -n 1 out)" = END
+	# RING, then SERVER and one TOKENS line of 128 for each, then END
+	test "$(wc -l <out)" = 6 &&
+	tokens_per_line <out >actual && printf "128\n128\n" >expect &&
+	test_cmp expect actual &&
+	test "$(tail -n 1 out)" = END &&
+	# the tokens do not change from one RING to the next
+	printf "RING\r\n" | send "$L" | ring_norm >again &&
+	ring_norm <out >first && test_cmp first again
 '
 
 test_expect_success 'HELLO with a bad id or address: BAD_ARGS, ring unchanged' '
@@ -192,10 +209,12 @@ test_expect_success 'LIST prefix' '
 	test_cmp expect out
 '
 
-test_expect_success 'leader STATS has "files" and "servers"' '
+test_expect_success 'leader STATS has "files", "servers" and "servers_active"' '
 	leader_stats >json &&
-	json_object json files servers epoch pending replicas uptime &&
+	json_object json files servers servers_active epoch pending replicas \
+		tokens uptime &&
 	stat_is "$L" files 10 && stat_is "$L" servers 2 &&
+	stat_is "$L" servers_active 2 && stat_is "$L" tokens 128 &&
 	stat_is "$L" epoch "$EPOCH" && stat_is "$L" pending 0 &&
 	stat_is "$L" replicas 2
 '
@@ -311,14 +330,25 @@ test_expect_success 'the same PUT_PENDING sent again is not a conflict' '
 	stat_is "$L" pending 0
 '
 
-test_expect_success 'pending mappings and files survive a leader restart' '
+test_expect_success 'pending mappings, files and the ring survive a leader restart' '
 	printf "LIST\r\n" | lsend >list.before &&
+	printf "RING\r\n" | send "$L" >ring.before &&
 	p0=$(leader_stats | json_num pending) &&
 	lput tx-d durable 5 1 "$H5" | lsend >out &&
 	echo OK >expect && test_cmp expect out &&
 	stat_is "$L" pending $((p0 + 1)) &&
 	restart_leader &&
 	test "$LEADER_ADDR" = "$L" &&
+	printf "RING\r\n" | send "$L" >ring.after &&
+	ring_check <ring.after &&
+	# the epoch may move on, never back
+	test "$(epoch_of ring.after)" -ge "$EPOCH" &&
+	EPOCH=$(epoch_of ring.after) &&
+	head -n 1 ring.before | cut -d" " -f3,4 >expect &&
+	head -n 1 ring.after | cut -d" " -f3,4 >actual &&
+	test_cmp expect actual &&
+	ring_norm <ring.before >expect && ring_norm <ring.after >actual &&
+	test_cmp expect actual &&
 	stat_is "$L" pending $((p0 + 1)) &&
 	printf "LIST\r\n" | lsend >list.after &&
 	test_cmp list.before list.after &&
@@ -331,6 +361,7 @@ test_expect_success 'pending mappings and files survive a leader restart' '
 test_expect_success 'a pending mapping expires after --pending-ttl' '
 	stop_leader &&
 	start_leader --pending-ttl 300ms &&
+	EPOCH=$(printf "RING\r\n" | send "$L" | epoch_of) &&
 	# anything left pending by an earlier failure expires first
 	wait_for "test \"\$(leader_stats | json_num pending)\" = 0" 5 &&
 	{ lput tx-t expiring 5 1 "$H1" && printf "STATS\r\n"; } | lsend >out &&
@@ -342,6 +373,59 @@ test_expect_success 'a pending mapping expires after --pending-ttl' '
 	printf "LOOKUP durable\r\n" | lsend >out &&
 	printf "%s\n" "FILE durable 1 5 1 MTIME EPOCH" "$H5" END >expect &&
 	test_cmp expect out
+'
+
+test_expect_success 'a new server gets --tokens tokens, known servers keep theirs' '
+	stop_leader &&
+	start_leader --tokens 300 &&
+	printf "RING\r\n" | send "$L" >before &&
+	E=$(head -n 1 before | cut -d" " -f2) &&
+	printf "HELLO new-300 127.0.0.1:9\r\nHELLO new-300 127.0.0.1:9\r\n" |
+		send "$L" >out &&
+	printf "OK %s\n" $((E + 1)) $((E + 1)) >expect && test_cmp expect out &&
+	printf "RING\r\n" | send "$L" >out &&
+	ring_check <out &&
+	head -n 1 out >actual && echo "RING $((E + 1)) 2 3" >expect &&
+	test_cmp expect actual &&
+	printf "%s %s healthy 128 0\n" "$ID1" "${CHUNK_ADDR[1]}" \
+		"$ID2" "${CHUNK_ADDR[2]}" >expect &&
+	echo "new-300 127.0.0.1:9 healthy 300 0" >>expect &&
+	sort -o expect expect &&
+	servers_of <out >actual && test_cmp expect actual &&
+	# 300 tokens take three lines: 128, 128 and 44
+	awk "\$1 == \"SERVER\" { on = (\$2 == \"new-300\") } on" out |
+		tokens_per_line >actual &&
+	printf "128\n128\n44\n" >expect && test_cmp expect actual &&
+	# the others kept theirs
+	ring_norm <before >expect &&
+	ring_norm <out | grep -v "^new-300 " >actual &&
+	test_cmp expect actual &&
+	stat_is "$L" tokens 300 && stat_is "$L" servers 3
+'
+
+# hellos FROM TO: HELLO lines for the fake servers fake-FROM..fake-TO.
+hellos () {
+	local i
+	for ((i = $1; i <= $2; i++)); do
+		printf "HELLO fake-%s 127.0.0.1:%s\r\n" "$i" $((10000 + i))
+	done
+}
+
+test_expect_success 'HELLO of a new id when 256 servers are known: BUSY' '
+	stop_leader &&
+	start_leader --tokens 1 &&
+	n=$(printf "RING\r\n" | send "$L" | head -n 1 | cut -d" " -f4) &&
+	test "$n" = 3 &&
+	hellos 4 256 | send "$L" >out &&
+	test "$(grep -c "^OK [0-9]*\$" out)" = 253 &&
+	{ hellos 257 257 && printf "HELLO %s %s\r\n" "$ID1" "${CHUNK_ADDR[1]}"
+	} | send "$L" >out &&
+	printf "RING\r\n" | send "$L" >ring &&
+	E=$(epoch_of ring) &&
+	printf "ERROR BUSY\nOK %s\n" "$E" >expect && test_cmp expect out &&
+	ring_check <ring &&
+	head -n 1 ring | grep -q " 256\$" &&
+	stat_is "$L" servers 256
 '
 
 test_expect_success 'the servers stop cleanly on SIGTERM' '

@@ -160,6 +160,7 @@ sample_value () {
 	DIR) echo "$TRASH/sample" ;;
 	N) echo 2 ;;
 	DURATION) echo 7s ;;
+	RATE) echo 20M ;;
 	*) echo "no sample value for $1" >&2; return 1 ;;
 	esac
 }

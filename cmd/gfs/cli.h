@@ -31,6 +31,7 @@ int	gfs_cmd_get(struct gfs *, int, char **);
 int	gfs_cmd_rm(struct gfs *, int, char **);
 int	gfs_cmd_ls(struct gfs *, int, char **);
 int	gfs_cmd_status(struct gfs *, int, char **);
+int	gfs_cmd_fsck(struct gfs *, int, char **);
 int	gfs_cmd_help(struct gfs *, int, char **);
 
 #endif

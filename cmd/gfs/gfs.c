@@ -24,6 +24,8 @@ static const struct subcmd subcmds[] = {
 	{ "ls", gfs_cmd_ls, "ls [-l] [PREFIX]", "list names, sorted" },
 	{ "status", gfs_cmd_status, "status",
 	    "show the leader and every chunk server" },
+	{ "fsck", gfs_cmd_fsck, "fsck [--json] [-v] [PREFIX]",
+	    "check the replicas of every chunk of every file" },
 	{ "help", gfs_cmd_help, "help [COMMAND]", "show usage" },
 	{ NULL, NULL, NULL, NULL },
 };

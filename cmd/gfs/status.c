@@ -1,6 +1,9 @@
 /*
- * gfs status: the leader, then each chunk server as the client sees it
- * (PING and STATS of its own).  Exits 3 when any server does not answer.
+ * gfs status: the leader, then each chunk server: its state, misses and
+ * last answer as the leader's health checks see them, its ring share,
+ * and what it says itself (PING, STATS).  A server the leader finds
+ * healthy but that does not answer us shows as "down".  Exits 3 when
+ * any server is not healthy.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -25,7 +28,7 @@ gfs_cmd_status(struct gfs *g, int argc, char **argv)
 	char	*json, *line;
 	cJSON	*o;
 	double	*shares;
-	int	 i, rc, down = 0;
+	int	 i, rc, bad = 0;
 
 	(void)argv;
 	if (argc != 1)
@@ -47,29 +50,37 @@ gfs_cmd_status(struct gfs *g, int argc, char **argv)
 	cJSON_Delete(o);
 	shares = calloc((size_t)g->ring->nservers + 1, sizeof(*shares));
 	ring_shares(g->ring, shares);
-	printf("%-16s  %-21s  %-5s  %6s  %10s  %12s\n", "ID", "ADDRESS",
-	    "STATE", "SHARE", "CHUNKS", "BYTES");
+	printf("%-16s  %-21s  %-9s  %6s  %9s  %6s  %10s  %12s\n", "ID",
+	    "ADDRESS", "STATE", "MISSES", "LAST-SEEN", "SHARE", "CHUNKS",
+	    "BYTES");
 	for (i = 0; i < g->ring->nservers; i++) {
-		struct cconn	*c = &g->chunk[i];
-		const char	*state = "up";
-		double		 chunks = 0, bytes = 0;
+		struct ring_server	*rs = &g->ring->servers[i];
+		struct cconn		*c = &g->chunk[i];
+		const char		*state = ring_state_name(rs->state);
+		char			 chunks[24] = "-", bytes[24] = "-";
 
+		if (rs->state != SRV_HEALTHY)
+			bad++;
+		/* What the leader says, and whether it answers us. */
 		cconn_printf(c, "PING\r\n");
 		if (cconn_reply(c, &line) < 0 || strncmp(line, "PONG ", 5) != 0 ||
 		    gfs_stats(c, &json) < 0) {
-			state = "down";
-			down++;
+			if (rs->state == SRV_HEALTHY) {
+				/* The leader has not noticed yet. */
+				state = "down";
+				bad++;
+			}
 		} else {
 			o = cJSON_Parse(json);
 			free(json);
-			chunks = jnum(o, "chunks");
-			bytes = jnum(o, "bytes");
+			snprintf(chunks, sizeof(chunks), "%.0f", jnum(o, "chunks"));
+			snprintf(bytes, sizeof(bytes), "%.0f", jnum(o, "bytes"));
 			cJSON_Delete(o);
 		}
-		printf("%-16s  %-21s  %-5s  %5.1f%%  %10.0f  %12.0f\n",
-		    g->ring->servers[i].id, g->ring->servers[i].addr, state,
-		    shares[i] * 100, chunks, bytes);
+		printf("%-16s  %-21s  %-9s  %6u  %8.1fs  %5.1f%%  %10s  %12s\n",
+		    rs->id, rs->addr, state, rs->misses,
+		    (double)rs->seen_ms / 1000, shares[i] * 100, chunks, bytes);
 	}
 	free(shares);
-	return finish_stdout(down ? EXIT_FAIL : 0);
+	return finish_stdout(bad ? EXIT_FAIL : 0);
 }

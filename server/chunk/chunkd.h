@@ -1,6 +1,7 @@
 #ifndef GFS_CHUNKD_H
 #define GFS_CHUNKD_H
 
+#include <pthread.h>
 #include <stdint.h>
 
 #include "gfs.h"
@@ -9,21 +10,43 @@
 
 struct txn;
 
+/*
+ * Two threads share this: the event loop (everything) and the repair
+ * thread (repair.c).  lock guards st and every field from epoch down;
+ * the rest belongs to the event loop, or is set before the repair
+ * thread starts and only read after.  Nobody holds lock across network
+ * I/O.
+ */
 struct chunkd {
 	struct server	 srv;
-	struct store	 st;
 	char		 id[GFS_MAX_ID + 1];
 	char		 addr[64];	/* what we announce: HOST:PORT */
 	char		 leader[64];
 	uint64_t	 pending_ttl_ms;
 	uint64_t	 hello_ms;
+	uint64_t	 repair_ms;	/* --repair-interval */
+	uint64_t	 scrub_ms;	/* --scrub-interval */
+	uint64_t	 repair_rate;	/* --repair-rate, bytes per second */
 	uint64_t	 started_ms;
 	struct txn	*txns;
 	uint64_t	 pending_bytes;
 	uint64_t	 pending_chunks;
 	uint64_t	 expired;
 	int		 registered;
-	uint64_t	 epoch;
+
+	pthread_mutex_t	 lock;
+	pthread_cond_t	 wake;		/* epoch moved on, or stopping */
+	struct store	 st;
+	uint64_t	 epoch;		/* from the last HELLO reply */
+	int		 stopping;
+	uint64_t	 repair_copied;	/* chunks copied to their owners */
+	uint64_t	 repair_dropped; /* chunks given up to their owners */
+	uint64_t	 repair_passes;
+	uint64_t	 repair_epoch;	/* ring epoch of the last pass */
+	int		 repair_active;
+	uint64_t	 scrub_passes;
+	uint64_t	 scrub_bad;	/* damaged chunks the scrub dropped */
+	uint64_t	 scrub_fixed;	/* good copies fetched back for them */
 };
 
 extern struct chunkd	*cd;
@@ -33,5 +56,11 @@ void	txn_expire(uint64_t now);
 void	txn_free_all(void);
 void	hello_start(void);
 void	hello_stop(void);
+void	repair_init(void);
+void	repair_start(void);
+void	repair_stop(void);
+
+#define CD_LOCK()	pthread_mutex_lock(&cd->lock)
+#define CD_UNLOCK()	pthread_mutex_unlock(&cd->lock)
 
 #endif

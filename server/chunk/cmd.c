@@ -199,7 +199,9 @@ cmd_commit(struct conn *c, int argc, char **argv)
 		in[n].len = t->items[i].len;
 		n++;
 	}
+	CD_LOCK();
 	rc = store_append(&cd->st, in, n);
+	CD_UNLOCK();
 	free(in);
 	if (rc < 0) {
 		/* Keep the txn: the client may retry until it expires. */
@@ -239,7 +241,9 @@ cmd_get_batch(struct conn *c, int argc, char **argv)
 	if (parse_hashes(c, argc, argv, hashes) < 0)
 		return;
 	for (i = 1; i < argc; i++) {
+		CD_LOCK();
 		len = store_read(&cd->st, hashes[i - 1], buf);
+		CD_UNLOCK();
 		if (len >= 0)
 			reply_value(c, argv[i], buf, (size_t)len);
 	}
@@ -251,12 +255,17 @@ static void
 cmd_has_batch(struct conn *c, int argc, char **argv)
 {
 	uint8_t	hashes[GFS_MAX_BATCH][GFS_HASH_LEN];
+	char	have[GFS_MAX_BATCH];
 	int	i;
 
 	if (parse_hashes(c, argc, argv, hashes) < 0)
 		return;
+	CD_LOCK();
 	for (i = 1; i < argc; i++)
-		if (store_has(&cd->st, hashes[i - 1]))
+		have[i - 1] = (char)store_has(&cd->st, hashes[i - 1]);
+	CD_UNLOCK();
+	for (i = 1; i < argc; i++)
+		if (have[i - 1])
 			reply_line(c, "HAVE %s", argv[i]);
 	reply_end(c);
 }
@@ -270,8 +279,10 @@ cmd_delete_batch(struct conn *c, int argc, char **argv)
 
 	if (parse_hashes(c, argc, argv, hashes) < 0)
 		return;
+	CD_LOCK();
 	n = store_delete(&cd->st, (const uint8_t (*)[GFS_HASH_LEN])hashes,
 	    (size_t)argc - 1);
+	CD_UNLOCK();
 	if (n < 0) {
 		reply_error(c, "IO", "cannot write to disk");
 		return;
@@ -291,6 +302,7 @@ cmd_stats(struct conn *c, int argc, char **argv)
 	cJSON_AddStringToObject(o, "id", cd->id);
 	cJSON_AddStringToObject(o, "addr", cd->addr);
 	cJSON_AddStringToObject(o, "version", GFS_VERSION);
+	CD_LOCK();
 	cJSON_AddNumberToObject(o, "chunks", (double)cd->st.chunks);
 	cJSON_AddNumberToObject(o, "bytes", (double)cd->st.bytes);
 	cJSON_AddNumberToObject(o, "disk_bytes", (double)cd->st.disk);
@@ -301,6 +313,15 @@ cmd_stats(struct conn *c, int argc, char **argv)
 	cJSON_AddNumberToObject(o, "corrupt", (double)cd->st.corrupt);
 	cJSON_AddNumberToObject(o, "truncated_bytes", (double)cd->st.truncated);
 	cJSON_AddNumberToObject(o, "index_bytes", (double)index_bytes(&cd->st.idx));
+	cJSON_AddNumberToObject(o, "repair_copied", (double)cd->repair_copied);
+	cJSON_AddNumberToObject(o, "repair_dropped", (double)cd->repair_dropped);
+	cJSON_AddNumberToObject(o, "repair_passes", (double)cd->repair_passes);
+	cJSON_AddNumberToObject(o, "repair_epoch", (double)cd->repair_epoch);
+	cJSON_AddNumberToObject(o, "repair_active", cd->repair_active);
+	cJSON_AddNumberToObject(o, "scrub_passes", (double)cd->scrub_passes);
+	cJSON_AddNumberToObject(o, "scrub_bad", (double)cd->scrub_bad);
+	cJSON_AddNumberToObject(o, "scrub_fixed", (double)cd->scrub_fixed);
+	CD_UNLOCK();
 	cJSON_AddNumberToObject(o, "connections", (double)cd->srv.nconns);
 	cJSON_AddBoolToObject(o, "registered", cd->registered);
 	cJSON_AddNumberToObject(o, "uptime",

@@ -24,6 +24,7 @@
 static struct event		*hello_timer;
 static struct bufferevent	*hello_bev;
 static int			 hello_failed;	/* log once per outage */
+static uint64_t			 hello_epoch;	/* of the last OK, for the log */
 
 static void	hello_schedule(void);
 
@@ -42,7 +43,7 @@ hello_done(int ok, const char *why)
 	} else {
 		if (hello_failed || !cd->registered)
 			log_info("registered with leader %s, ring epoch %llu",
-			    cd->leader, (unsigned long long)cd->epoch);
+			    cd->leader, (unsigned long long)hello_epoch);
 		hello_failed = 0;
 		cd->registered = 1;
 	}
@@ -62,7 +63,13 @@ hello_read_cb(struct bufferevent *bev, void *arg)
 		return;
 	if (proto_split(line, argv, 4) == 2 && strcmp(argv[0], "OK") == 0 &&
 	    parse_u64(argv[1], 0, UINT64_MAX, &epoch) == 0) {
-		cd->epoch = epoch;
+		hello_epoch = epoch;
+		CD_LOCK();
+		if (cd->epoch != epoch) {
+			cd->epoch = epoch;
+			pthread_cond_signal(&cd->wake);	/* repair looks */
+		}
+		CD_UNLOCK();
 		free(line);
 		hello_done(1, NULL);
 		return;

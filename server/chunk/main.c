@@ -34,19 +34,25 @@ usage(int status)
 	fprintf(f,
 "usage: " PROG " [-dhnvV] [--listen HOST:PORT] --data DIR [--leader HOST:PORT]\n"
 "                  [--pending-ttl DURATION] [--hello-interval DURATION]\n"
+"                  [--repair-interval DURATION] [--repair-rate RATE]\n"
+"                  [--scrub-interval DURATION]\n"
 "\n"
 "  --listen HOST:PORT          address to serve (default 127.0.0.1:8100; port 0 picks one)\n"
 "  --data DIR                  data directory: id and segment files\n"
 "  --leader HOST:PORT          the leader (default 127.0.0.1:8000)\n"
 "  --pending-ttl DURATION      drop uncommitted chunks after this (default 10m)\n"
 "  --hello-interval DURATION   register with the leader this often (default 5s)\n"
+"  --repair-interval DURATION  repair the replicas this often (default 60s)\n"
+"  --repair-rate RATE          copy and scrub RATE bytes/s (default 20M)\n"
+"  --scrub-interval DURATION   verify every chunk this often (default 24h)\n"
 "  -d                          stay in the foreground, log to stderr (default)\n"
 "  -v                          log more\n"
 "  -n                          check options and data directory, then exit\n"
 "  -h, --help                  this text\n"
 "  -V, --version               print the version\n"
 "\n"
-"Durations take ms, s, m or h; a bare number is seconds.\n");
+"Durations take ms, s, m or h; a bare number is seconds.  A RATE is bytes,\n"
+"or a number followed by k, M or G (1024, 1024^2, 1024^3 bytes).\n");
 	exit(status);
 }
 
@@ -86,6 +92,30 @@ load_id(const char *dir, char *id, size_t idsz)
 	return 0;
 }
 
+/* RATE: bytes a second, at least 1, with an optional k, M or G. */
+static uint64_t
+parse_rate(const char *opt, const char *arg)
+{
+	char		num[32];
+	size_t		len = strlen(arg);
+	uint64_t	mult = 1, v;
+
+	if (len > 0 && len < sizeof(num)) {
+		switch (arg[len - 1]) {
+		case 'k': mult = 1024; len--; break;
+		case 'M': mult = 1024 * 1024; len--; break;
+		case 'G': mult = 1024 * 1024 * 1024; len--; break;
+		}
+		memcpy(num, arg, len);
+		num[len] = '\0';
+		if (parse_u64(num, 1, UINT64_MAX / mult, &v) == 0)
+			return v * mult;
+	}
+	fprintf(stderr, PROG ": bad %s '%s': want bytes a second like 500k, "
+	    "20M, 1G\n", opt, arg);
+	exit(2);
+}
+
 static struct event *expire_timer;
 
 static void
@@ -106,6 +136,9 @@ main(int argc, char **argv)
 		{ "leader",		required_argument, NULL, 'L' },
 		{ "pending-ttl",	required_argument, NULL, 't' },
 		{ "hello-interval",	required_argument, NULL, 'H' },
+		{ "repair-interval",	required_argument, NULL, 'R' },
+		{ "repair-rate",	required_argument, NULL, 'r' },
+		{ "scrub-interval",	required_argument, NULL, 'S' },
 		{ "help",		no_argument, NULL, 'h' },
 		{ "version",		no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
@@ -122,6 +155,9 @@ main(int argc, char **argv)
 	snprintf(cd->leader, sizeof(cd->leader), "127.0.0.1:8000");
 	cd->pending_ttl_ms = 10 * 60 * 1000;
 	cd->hello_ms = 5000;
+	cd->repair_ms = 60 * 1000;
+	cd->repair_rate = 20 * 1024 * 1024;
+	cd->scrub_ms = 24 * 60 * 60 * 1000;
 	while ((ch = getopt_long(argc, argv, "dhnvV", longopts, NULL)) != -1) {
 		switch (ch) {
 		case 'l': listen = optarg; break;
@@ -137,6 +173,17 @@ main(int argc, char **argv)
 			break;
 		case 'H':
 			cd->hello_ms = daemon_duration(PROG, "--hello-interval",
+			    optarg);
+			break;
+		case 'R':
+			cd->repair_ms = daemon_duration(PROG,
+			    "--repair-interval", optarg);
+			break;
+		case 'r':
+			cd->repair_rate = parse_rate("--repair-rate", optarg);
+			break;
+		case 'S':
+			cd->scrub_ms = daemon_duration(PROG, "--scrub-interval",
 			    optarg);
 			break;
 		case 'd': break;
@@ -166,6 +213,7 @@ main(int argc, char **argv)
 		return 0;
 	}
 	cd->started_ms = now_ms();
+	repair_init();
 	if (store_open(&cd->st, data) < 0)
 		fatalx("cannot open the chunk store in '%s'", data);
 	log_info("store: %llu chunks, %llu bytes in %u segments, %.1f s",
@@ -195,8 +243,10 @@ main(int argc, char **argv)
 
 	log_info("id %s serving %s, leader %s", cd->id, cd->addr, cd->leader);
 	server_ready(&cd->srv, host);
+	repair_start();
 	event_base_dispatch(cd->srv.base);
 
+	repair_stop();
 	hello_stop();
 	event_free(expire_timer);
 	server_close(&cd->srv);

@@ -43,7 +43,7 @@ crc32_update(uint32_t crc, const void *buf, size_t len)
 	const uint8_t *p = buf;
 
 	if (crc_table[1] == 0)
-		crc_init();
+		crc_init();	/* callers outside a store: unit tests */
 	crc = ~crc;
 	while (len--)
 		crc = crc_table[(crc ^ *p++) & 0xff] ^ (crc >> 8);
@@ -188,11 +188,13 @@ store_read(struct store *st, const uint8_t hash[GFS_HASH_LEN], uint8_t *buf)
 		return GFS_ENOENT;
 	len = (size_t)rec[6] | (size_t)rec[7] << 8;
 	if (len > GFS_CHUNK_SIZE || !rec_valid(rec, len)) {
-		/* Bit rot: never served; the reader fails over. */
-		st->corrupt++;
+		/*
+		 * Bit rot: never served; the reader fails over, and the
+		 * scrub drops the record (store_drop) and fetches a copy.
+		 */
 		log_warnx("chunk record at segment %u offset %u fails its CRC",
 		    st->idx.tab[slot].seg, st->idx.tab[slot].off);
-		return GFS_ENOENT;
+		return GFS_EHASH;
 	}
 	memcpy(buf, rec + REC_HDR, len);
 	return (int)len;
@@ -294,6 +296,7 @@ store_open(struct store *st, const char *dir)
 	char		 tail;
 
 	memset(st, 0, sizeof(*st));
+	crc_init();	/* here, before any second thread can race on it */
 	st->dir = xstrdup(dir);
 	index_init(&st->idx, 1 << 16);
 	if ((st->dirfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0 ||
@@ -508,4 +511,80 @@ store_delete(struct store *st, const uint8_t (*hashes)[GFS_HASH_LEN], size_t n)
  fail:
 	free(b.buf);
 	return rc;
+}
+
+/* Payload bytes a record header claims, bounded for the accounting. */
+static size_t
+rec_len(const uint8_t *hdr)
+{
+	size_t len = (size_t)hdr[6] | (size_t)hdr[7] << 8;
+
+	return len > GFS_CHUNK_SIZE ? 0 : len;
+}
+
+size_t
+store_scan(struct store *st, size_t *cursor, uint8_t (*hashes)[GFS_HASH_LEN],
+    size_t max)
+{
+	uint8_t	hdr[REC_HDR];
+	size_t	n = 0, slot = *cursor;
+
+	while (n < max && slot < st->idx.cap) {
+		struct idx_entry *e = &st->idx.tab[slot];
+
+		if (e->seg == 0) {
+			slot++;
+			continue;
+		}
+		if (pread(st->segs[e->seg].fd, hdr, REC_HDR, e->off) != REC_HDR ||
+		    get32(hdr) != REC_MAGIC || hdr[4] != REC_CHUNK ||
+		    hash_prefix(hdr + 16) != e->key) {
+			/*
+			 * The header no longer names the chunk it was
+			 * indexed for: no read can find it.  Forget it; a
+			 * start-up scan would skip it for its CRC anyway.
+			 */
+			log_warnx("chunk record at segment %u offset %u has a "
+			    "damaged header: dropped from the index", e->seg,
+			    e->off);
+			index_remove(&st->idx, slot);	/* slot refilled */
+			st->chunks--;
+			st->corrupt++;
+			continue;
+		}
+		memcpy(hashes[n++], hdr + 16, GFS_HASH_LEN);
+		slot++;
+	}
+	*cursor = slot;
+	return n;
+}
+
+int
+store_drop(struct store *st, const uint8_t hash[GFS_HASH_LEN])
+{
+	uint8_t		rec[REC_HDR];
+	struct batch	b;
+	size_t		slot;
+	int		rc;
+
+	if (store_find(st, hash, rec, 0) == SIZE_MAX)
+		return 0;
+	memset(&b, 0, sizeof(b));
+	b.buf = xmalloc(REC_HDR);
+	if ((rc = batch_room(st, &b, REC_HDR)) == 0) {
+		b.seg = st->active;
+		rec_build(b.buf, REC_DELETE, hash, NULL, 0);
+		b.len = REC_HDR;
+		rc = batch_flush(st, &b);
+	}
+	free(b.buf);
+	if (rc < 0)
+		return rc;
+	if ((slot = store_find(st, hash, rec, 0)) == SIZE_MAX)
+		return 0;
+	index_remove(&st->idx, slot);
+	st->chunks--;
+	st->bytes -= rec_len(rec);
+	st->corrupt++;
+	return 1;
 }

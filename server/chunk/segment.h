@@ -39,7 +39,7 @@ struct store {
 	uint64_t	 bytes;		/* payload bytes of live chunks */
 	uint64_t	 disk;		/* bytes of all segment files */
 	uint64_t	 truncated;	/* torn bytes cut at start-up */
-	uint64_t	 corrupt;	/* records that failed their CRC */
+	uint64_t	 corrupt;	/* damaged records: CRC at start, scrub */
 };
 
 struct chunk_in {
@@ -51,7 +51,10 @@ struct chunk_in {
 int	store_open(struct store *, const char *dir);
 void	store_close(struct store *);
 int	store_has(struct store *, const uint8_t hash[GFS_HASH_LEN]);
-/* Copy the chunk into buf (GFS_CHUNK_SIZE); returns len, or GFS_ENOENT. */
+/*
+ * Copy the chunk into buf (GFS_CHUNK_SIZE); returns len, GFS_ENOENT, or
+ * GFS_EHASH when its record fails the CRC (never served).
+ */
 int	store_read(struct store *, const uint8_t hash[GFS_HASH_LEN], uint8_t *buf);
 /*
  * Append chunks not held yet, fdatasync, then index them.  Returns the
@@ -60,6 +63,21 @@ int	store_read(struct store *, const uint8_t hash[GFS_HASH_LEN], uint8_t *buf);
 int	store_append(struct store *, const struct chunk_in *, size_t n);
 /* Tombstone the chunks held; fdatasync; returns how many. */
 int	store_delete(struct store *, const uint8_t (*hashes)[GFS_HASH_LEN], size_t n);
+/*
+ * Up to max hashes of the chunks held, read from their record headers,
+ * walking the index from *cursor (start at 0) and advancing it; 0 at
+ * the end.  An entry whose header is damaged is dropped from the index
+ * and counted corrupt.  Entries added, removed or moved by a growing
+ * index during a walk may be missed or seen twice.
+ */
+size_t	store_scan(struct store *, size_t *cursor,
+	    uint8_t (*hashes)[GFS_HASH_LEN], size_t max);
+/*
+ * Drop a damaged chunk: tombstone it (fdatasync), take it out of the
+ * index and count it corrupt, without reading its data.  Returns 1, 0
+ * when not held, or GFS_EIO.
+ */
+int	store_drop(struct store *, const uint8_t hash[GFS_HASH_LEN]);
 
 uint32_t	crc32_update(uint32_t crc, const void *, size_t);
 

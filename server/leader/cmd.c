@@ -21,21 +21,6 @@
 #include "xmalloc.h"
 
 static int
-add_server(const char *id, const char *addr, uint32_t ntokens, void *arg)
-{
-	struct lserver *s;
-
-	(void)arg;
-	if (ld->nservers == GFS_MAX_SERVERS)
-		return 0;
-	s = &ld->servers[ld->nservers++];
-	snprintf(s->id, sizeof(s->id), "%s", id);
-	snprintf(s->addr, sizeof(s->addr), "%s", addr);
-	s->ntokens = ntokens;
-	return 0;
-}
-
-static int
 load_pending(const char *txid, void *arg)
 {
 	(void)arg;
@@ -47,9 +32,7 @@ load_pending(const char *txid, void *arg)
 int
 leader_load(void)
 {
-	ld->epoch = db_epoch();
-	if (db_servers(add_server, NULL) < 0 ||
-	    db_pending_each(load_pending, NULL) < 0)
+	if (member_load() < 0 || db_pending_each(load_pending, NULL) < 0)
 		return -1;
 	return 0;
 }
@@ -165,9 +148,7 @@ cmd_hello(struct conn *c, int argc, char **argv)
 {
 	char		 host[64];
 	uint16_t	 port;
-	uint64_t	 epoch;
-	int		 i, rc;
-	uint32_t	 ntok = ld->tokens;
+	int		 rc;
 
 	(void)argc;
 	if (!txid_valid(argv[1])) {
@@ -175,49 +156,61 @@ cmd_hello(struct conn *c, int argc, char **argv)
 		    "[A-Za-z0-9_-]", GFS_MAX_ID);
 		return;
 	}
-	if (strlen(argv[2]) >= sizeof(ld->servers[0].addr) ||
+	if (strlen(argv[2]) >= sizeof(ld->ring->servers[0].addr) ||
 	    parse_hostport(argv[2], host, sizeof(host), &port) < 0 || port == 0) {
 		reply_error(c, "BAD_ARGS", "address must be HOST:PORT");
 		return;
 	}
-	for (i = 0; i < ld->nservers; i++)
-		if (strcmp(ld->servers[i].id, argv[1]) == 0)
-			break;
-	if (i == ld->nservers && i == GFS_MAX_SERVERS) {
+	rc = member_hello(argv[1], argv[2]);
+	if (rc == GFS_ETOOBIG) {
 		reply_error(c, "BUSY", "ring is full (%d servers)", GFS_MAX_SERVERS);
 		return;
 	}
-	if (i < ld->nservers)
-		ntok = ld->servers[i].ntokens;	/* same identity, same tokens */
-	if ((rc = db_server_put(argv[1], argv[2], ntok, &epoch)) < 0) {
-		reply_dberr(c, rc, "server");
+	if (rc < 0) {
+		reply_error(c, "IO", "database failure");
 		return;
 	}
-	if (i == ld->nservers) {
-		ld->nservers++;
-		log_info("chunk server %s joined at %s", argv[1], argv[2]);
-	} else if (strcmp(ld->servers[i].addr, argv[2]) != 0)
-		log_info("chunk server %s moved to %s", argv[1], argv[2]);
-	snprintf(ld->servers[i].id, sizeof(ld->servers[i].id), "%s", argv[1]);
-	snprintf(ld->servers[i].addr, sizeof(ld->servers[i].addr), "%s", argv[2]);
-	ld->servers[i].ntokens = ntok;
-	ld->epoch = epoch;
-	reply_line(c, "OK %llu", (unsigned long long)epoch);
+	reply_line(c, "OK %llu", (unsigned long long)ld->ring->epoch);
 }
 
-/* RING -> RING <epoch> <replicas> <n>, SERVER <id> <addr> <ntokens>..., END */
+#define TOKENS_PER_LINE	128
+
+/*
+ * RING -> RING <epoch> <replicas> <n>
+ *         SERVER <id> <addr> <state> <ntokens> <misses> <seen-ms-ago>
+ *         TOKENS <16 hex digits>... (up to 128 a line, ntokens in all)
+ *         ... END
+ */
 static void
 cmd_ring(struct conn *c, int argc, char **argv)
 {
-	int i;
+	struct ring	*r = ld->ring;
+	uint64_t	 now = now_ms();
+	uint32_t	 k;
+	int		 i;
 
 	(void)argc;
 	(void)argv;
-	reply_line(c, "RING %llu %d %d", (unsigned long long)ld->epoch,
-	    ld->replicas, ld->nservers);
-	for (i = 0; i < ld->nservers; i++)
-		reply_line(c, "SERVER %s %s %u", ld->servers[i].id,
-		    ld->servers[i].addr, ld->servers[i].ntokens);
+	reply_line(c, "RING %llu %d %d", (unsigned long long)r->epoch,
+	    ld->replicas, r->nservers);
+	for (i = 0; i < r->nservers; i++) {
+		struct ring_server *rs = &r->servers[i];
+
+		reply_line(c, "SERVER %s %s %s %u %u %llu", rs->id, rs->addr,
+		    ring_state_name(rs->state), rs->ntokens, rs->misses,
+		    (unsigned long long)(now - ld->last_seen[i]));
+		for (k = 0; k < rs->ntokens; k++) {
+			char tok[24];
+
+			snprintf(tok, sizeof(tok), "%s%016llx",
+			    k % TOKENS_PER_LINE ? " " : "TOKENS ",
+			    (unsigned long long)rs->tokens[k]);
+			reply_raw(c, tok, strlen(tok));
+			if (k % TOKENS_PER_LINE == TOKENS_PER_LINE - 1 ||
+			    k + 1 == rs->ntokens)
+				reply_raw(c, "\r\n", 2);
+		}
+	}
 	reply_end(c);
 }
 
@@ -249,7 +242,7 @@ cmd_lookup(struct conn *c, int argc, char **argv)
 	name_encode(argv[1], strlen(argv[1]), enc, sizeof(enc));
 	reply_line(c, "FILE %s %u %llu %u %llu %llu", enc, vi.version,
 	    (unsigned long long)vi.size, vi.nchunks,
-	    (unsigned long long)vi.mtime, (unsigned long long)ld->epoch);
+	    (unsigned long long)vi.mtime, (unsigned long long)ld->ring->epoch);
 	for (i = 0; i < vi.nchunks; i++) {
 		hash_hex(vi.hashes[i], hex);
 		hex[GFS_HEX_LEN] = '\r';
@@ -393,8 +386,9 @@ cmd_stats(struct conn *c, int argc, char **argv)
 	(void)argv;
 	cJSON_AddStringToObject(o, "version", GFS_VERSION);
 	cJSON_AddNumberToObject(o, "files", (double)db_files());
-	cJSON_AddNumberToObject(o, "servers", ld->nservers);
-	cJSON_AddNumberToObject(o, "epoch", (double)ld->epoch);
+	cJSON_AddNumberToObject(o, "servers", ld->ring->nservers);
+	cJSON_AddNumberToObject(o, "servers_active", ring_active(ld->ring));
+	cJSON_AddNumberToObject(o, "epoch", (double)ld->ring->epoch);
 	cJSON_AddNumberToObject(o, "replicas", ld->replicas);
 	cJSON_AddNumberToObject(o, "tokens", ld->tokens);
 	cJSON_AddNumberToObject(o, "pending", (double)ld->npending);

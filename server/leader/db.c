@@ -180,63 +180,89 @@ db_epoch(void)
 	return e;
 }
 
+struct srec {
+	char		addr[64];
+	uint32_t	removed;
+	uint32_t	ntokens;
+};
+
 int
-db_server_put(const char *id, const char *addr, uint32_t ntokens,
-    uint64_t *epoch)
+db_epoch_put(uint64_t epoch)
 {
 	DB_TXN	*txn;
-	DBT	 k = dbt(id, strlen(id)), v = dbt_out(), ek = dbt("epoch", 5), ev;
-	char	 rec[128];
-	int	 n, ret, rc = 0;
+	DBT	 ek = dbt("epoch", 5), ev = dbt(&epoch, sizeof(epoch));
+	int	 ret, rc = 0;
 
-	n = snprintf(rec, sizeof(rec), "%s %u", addr, ntokens);
-	if (servers->get(servers, NULL, &k, &v, 0) == 0) {
-		int same = v.size == (u_int32_t)n && memcmp(v.data, rec,
-		    (size_t)n) == 0;
-
-		free(v.data);
-		if (same) {
-			*epoch = db_epoch();
-			return 0;
-		}
-	}
 	if (txn_begin(&txn) < 0)
 		return GFS_EIO;
-	*epoch = db_epoch() + 1;
-	v = dbt(rec, (size_t)n);
-	ev = dbt(epoch, sizeof(*epoch));
-	if ((ret = servers->put(servers, txn, &k, &v, 0)) != 0 ||
-	    (ret = meta->put(meta, txn, &ek, &ev, 0)) != 0)
-		rc = fail("server put", ret);
+	if ((ret = meta->put(meta, txn, &ek, &ev, 0)) != 0)
+		rc = fail("epoch put", ret);
 	return txn_end(txn, rc);
 }
 
 int
-db_servers(int (*cb)(const char *, const char *, uint32_t, void *), void *arg)
+db_server_put(const char *id, const char *addr, int removed, uint32_t ntokens,
+    const uint64_t *tokens, uint64_t epoch)
 {
-	DBC	*cur;
-	DBT	 k, v;
-	char	 id[GFS_MAX_ID + 1], rec[128], *sp;
-	uint64_t ntok;
-	int	 rc = 0;
+	DB_TXN		*txn;
+	struct srec	 r;
+	size_t		 len = sizeof(r) + (size_t)ntokens * sizeof(uint64_t);
+	uint8_t		*buf = xmalloc(len);
+	DBT		 k = dbt(id, strlen(id)), v = dbt(buf, len);
+	DBT		 ek = dbt("epoch", 5), ev = dbt(&epoch, sizeof(epoch));
+	int		 ret, rc = 0;
+
+	memset(&r, 0, sizeof(r));
+	snprintf(r.addr, sizeof(r.addr), "%s", addr);
+	r.removed = (uint32_t)removed;
+	r.ntokens = ntokens;
+	memcpy(buf, &r, sizeof(r));
+	if (ntokens)
+		memcpy(buf + sizeof(r), tokens, (size_t)ntokens * sizeof(uint64_t));
+	if (txn_begin(&txn) < 0) {
+		free(buf);
+		return GFS_EIO;
+	}
+	if ((ret = servers->put(servers, txn, &k, &v, 0)) != 0 ||
+	    (ret = meta->put(meta, txn, &ek, &ev, 0)) != 0)
+		rc = fail("server put", ret);
+	free(buf);
+	return txn_end(txn, rc);
+}
+
+int
+db_servers(int (*cb)(const char *, const char *, int, uint32_t,
+    const uint64_t *, void *), void *arg)
+{
+	DBC		*cur;
+	DBT		 k, v;
+	char		 id[GFS_MAX_ID + 1];
+	struct srec	 r;
+	uint64_t	*tokens;
+	int		 rc = 0;
 
 	if (servers->cursor(servers, NULL, &cur, 0) != 0)
 		return GFS_EIO;
 	memset(&k, 0, sizeof(k));
 	memset(&v, 0, sizeof(v));
 	while (rc == 0 && cur->get(cur, &k, &v, DB_NEXT) == 0) {
-		if (k.size > GFS_MAX_ID || v.size >= sizeof(rec))
+		if (k.size == 0 || k.size > GFS_MAX_ID || v.size < sizeof(r))
 			continue;
+		memcpy(&r, v.data, sizeof(r));
+		if (r.ntokens > GFS_MAX_TOKENS || v.size != sizeof(r) +
+		    (size_t)r.ntokens * sizeof(uint64_t) ||
+		    memchr(r.addr, '\0', sizeof(r.addr)) == NULL) {
+			log_warnx("servers.db: bad record, skipped");
+			continue;
+		}
 		memcpy(id, k.data, k.size);
 		id[k.size] = '\0';
-		memcpy(rec, v.data, v.size);
-		rec[v.size] = '\0';
-		if ((sp = strchr(rec, ' ')) == NULL)
-			continue;
-		*sp = '\0';
-		if (parse_u64(sp + 1, 1, GFS_MAX_TOKENS, &ntok) < 0)
-			continue;
-		rc = cb(id, rec, (uint32_t)ntok, arg);
+		tokens = xreallocarray(NULL, (size_t)r.ntokens + 1,
+		    sizeof(*tokens));
+		memcpy(tokens, (uint8_t *)v.data + sizeof(r),
+		    (size_t)r.ntokens * sizeof(uint64_t));
+		rc = cb(id, r.addr, (int)r.removed, r.ntokens, tokens, arg);
+		free(tokens);
 	}
 	cur->close(cur);
 	return rc;

@@ -3,7 +3,7 @@
  *   names.db     name -> latest version (u32)
  *   versions.db  name \0 be32(version) -> struct vrec + hashes
  *   pending.db   txid -> struct prec + name + hashes
- *   servers.db   chunk server id -> "host:port ntokens"
+ *   servers.db   chunk server id -> struct srec + tokens (u64 each)
  *   meta.db      "epoch" -> u64
  * Every change is one transaction, committed (and its log flushed)
  * before the reply.
@@ -28,11 +28,12 @@ int	db_open(const char *dir);
 void	db_close(void);
 
 uint64_t db_epoch(void);
-/* Record a server; bumps the epoch when it is new or moved. */
-int	db_server_put(const char *id, const char *addr, uint32_t ntokens,
-	    uint64_t *epoch);
-int	db_servers(int (*cb)(const char *id, const char *addr, uint32_t ntokens,
-	    void *), void *arg);
+int	db_epoch_put(uint64_t epoch);
+/* Record a server and the ring epoch in one transaction. */
+int	db_server_put(const char *id, const char *addr, int removed,
+	    uint32_t ntokens, const uint64_t *tokens, uint64_t epoch);
+int	db_servers(int (*cb)(const char *id, const char *addr, int removed,
+	    uint32_t ntokens, const uint64_t *tokens, void *), void *arg);
 
 int	db_pending_put(const char *txid, const char *name, uint64_t size,
 	    uint32_t nchunks, const uint8_t (*hashes)[GFS_HASH_LEN]);

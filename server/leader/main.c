@@ -28,12 +28,15 @@ usage(int status)
 	fprintf(f,
 "usage: " PROG " [-dhnvV] [--listen HOST:PORT] --data DIR [--replicas N]\n"
 "                  [--pending-ttl DURATION] [--tokens N]\n"
+"                  [--health-interval DURATION] [--remove-after N]\n"
 "\n"
 "  --listen HOST:PORT        address to serve (default 127.0.0.1:8000; port 0 picks one)\n"
 "  --data DIR                Berkeley DB environment (created if missing)\n"
 "  --replicas N              copies of each chunk (default 2)\n"
 "  --pending-ttl DURATION    drop uncommitted puts after this (default 10m)\n"
 "  --tokens N                ring tokens per chunk server (default 128)\n"
+"  --health-interval DURATION  check each chunk server this often (default 10s)\n"
+"  --remove-after N          misses that take a server off the ring (default 5)\n"
 "  -d                        stay in the foreground, log to stderr (default)\n"
 "  -v                        log more\n"
 "  -n                        check options and data directory, then exit\n"
@@ -62,6 +65,8 @@ main(int argc, char **argv)
 		{ "replicas",		required_argument, NULL, 'r' },
 		{ "pending-ttl",	required_argument, NULL, 't' },
 		{ "tokens",		required_argument, NULL, 'T' },
+		{ "health-interval",	required_argument, NULL, 'H' },
+		{ "remove-after",	required_argument, NULL, 'R' },
 		{ "help",		no_argument, NULL, 'h' },
 		{ "version",		no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
@@ -78,6 +83,8 @@ main(int argc, char **argv)
 	ld = &the;
 	ld->replicas = 2;
 	ld->tokens = 128;
+	ld->health_ms = 10 * 1000;
+	ld->remove_after = 5;
 	ld->pending_ttl_ms = 10 * 60 * 1000;
 	while ((ch = getopt_long(argc, argv, "dhnvV", longopts, NULL)) != -1) {
 		switch (ch) {
@@ -94,6 +101,14 @@ main(int argc, char **argv)
 		case 'T':
 			ld->tokens = (uint32_t)daemon_number(PROG, "--tokens",
 			    optarg, 1, GFS_MAX_TOKENS);
+			break;
+		case 'H':
+			ld->health_ms = daemon_duration(PROG,
+			    "--health-interval", optarg);
+			break;
+		case 'R':
+			ld->remove_after = (uint32_t)daemon_number(PROG,
+			    "--remove-after", optarg, 1, 1000000);
 			break;
 		case 'd': break;
 		case 'v': verbose++; break;
@@ -126,8 +141,8 @@ main(int argc, char **argv)
 	if (leader_load() < 0)
 		fatalx("cannot load state from '%s'", data);
 	log_info("%llu files, %d chunk servers, ring epoch %llu, %llu pending",
-	    (unsigned long long)db_files(), ld->nservers,
-	    (unsigned long long)ld->epoch, (unsigned long long)ld->npending);
+	    (unsigned long long)db_files(), ld->ring->nservers,
+	    (unsigned long long)ld->ring->epoch, (unsigned long long)ld->npending);
 
 	ld->srv.base = event_base_new();
 	ld->srv.cmds = leader_cmds;
@@ -146,14 +161,17 @@ main(int argc, char **argv)
 	tv.tv_usec = (suseconds_t)(tick % 1000) * 1000;
 	expire = event_new(ld->srv.base, -1, EV_PERSIST, expire_cb, NULL);
 	event_add(expire, &tv);
+	member_health_start();
 
 	log_info("serving %s:%u, %d replicas", host, ld->srv.port, ld->replicas);
 	server_ready(&ld->srv, host);
 	event_base_dispatch(ld->srv.base);
 
 	event_free(expire);
+	member_health_stop();
 	server_close(&ld->srv);
 	pending_free_all();
+	member_free();
 	db_close();
 	event_base_free(ld->srv.base);
 	log_info("stopped");

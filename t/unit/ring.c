@@ -363,15 +363,124 @@ test_shares(void)
 	}
 }
 
+/* Max/mean share of the servers not removed. */
+static double
+max_over_mean(const struct ring *r)
+{
+	double	sh[GFS_MAX_SERVERS], max = 0, sum = 0;
+	int	i, n = 0;
+
+	ring_shares(r, sh);
+	for (i = 0; i < r->nservers; i++) {
+		if (r->servers[i].state == SRV_REMOVED)
+			continue;
+		n++;
+		sum += sh[i];
+		if (sh[i] > max)
+			max = sh[i];
+	}
+	return n ? max / (sum / n) : 0;
+}
+
+/* Servers joining one by one with ring_assign, as the leader does. */
+static struct ring *
+assigned_ring(int nservers, uint32_t ntokens)
+{
+	struct ring	*r = ring_new(1, 2);
+	uint64_t	 tok[GFS_MAX_TOKENS];
+	char		 id[32], addr[32];
+	int		 i;
+
+	for (i = 0; i < nservers; i++) {
+		snprintf(id, sizeof(id), "%016llx",
+		    (unsigned long long)ring_token("seed", (uint32_t)i));
+		snprintf(addr, sizeof(addr), "127.0.0.1:%d", 8100 + i);
+		ring_assign(r, id, ntokens, tok);
+		ring_add_server(r, id, addr, SRV_HEALTHY, ntokens, tok);
+		ring_build(r);
+	}
+	return r;
+}
+
+static void
+test_assign(void)
+{
+	static const int	 sizes[] = { 5, 10, 50 };
+	struct ring		*r;
+	double			 m, moved, sh[GFS_MAX_SERVERS];
+	size_t			 i;
+	int			 s;
+
+	for (i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
+		r = assigned_ring(sizes[i], 128);
+		m = max_over_mean(r);
+		printf("# ring_assign: %d servers x 128 tokens: max/mean share "
+		    "%.3f\n", sizes[i], m);
+		ok(m <= 1.15, "%d servers: largest share <= 1.15 x mean",
+		    sizes[i]);
+		if (sizes[i] == 5) {
+			ring_shares(r, sh);
+			for (s = 0; s < r->nservers; s++)
+				printf("# share of server %d: %.1f%%\n", s,
+				    sh[s] * 100);
+		}
+		ring_free(r);
+	}
+	/* The sixth server takes about 1/6 and nobody else gains. */
+	r = assigned_ring(5, 128);
+	ring_shares(r, sh);
+	{
+		double	 before[GFS_MAX_SERVERS];
+		uint64_t tok[128];
+		int	 gained = 0;
+
+		memcpy(before, sh, sizeof(double) * 5);
+		ring_assign(r, "newcomer", 128, tok);
+		ring_add_server(r, "newcomer", "127.0.0.1:9000", SRV_HEALTHY,
+		    128, tok);
+		ring_build(r);
+		ring_shares(r, sh);
+		moved = sh[5];
+		for (s = 0; s < 5; s++)
+			if (sh[s] > before[s] + 1e-12)
+				gained++;
+		printf("# sixth server takes %.3f of the ring\n", moved);
+		ok(moved > 0.15 && moved < 0.19, "a sixth server takes about 1/6");
+		is_int(gained, 0, "no old server gains share when one joins");
+	}
+	ring_free(r);
+	/* Removing one gives its share to the others only. */
+	r = assigned_ring(5, 128);
+	r->servers[2].state = SRV_REMOVED;
+	ring_build(r);
+	ring_shares(r, sh);
+	is_int((long long)(sh[2] * 1e6), 0, "a removed server has no share");
+	printf("# after removing one of 5: max/mean %.3f\n", max_over_mean(r));
+	ok(max_over_mean(r) < 1.5, "removing one keeps the rest usable");
+	ring_free(r);
+	/* Every token at one position: that server owns the whole ring. */
+	r = ring_new(1, 2);
+	{
+		uint64_t same[2] = { 5, 5 };
+
+		ring_add_server(r, "solo", "127.0.0.1:1", SRV_HEALTHY, 2, same);
+	}
+	ring_build(r);
+	ring_shares(r, sh);
+	ok(sh[0] > 0.999, "duplicate tokens: the one server owns everything");
+	ring_free(r);
+}
+
 int
 main(void)
 {
-	plan(38);
+	plan(46);
 	test_token();
 	test_build();
 	test_lookup();
 	test_small();
 	test_balance();
 	test_shares();
+	test_assign();
 	return done_testing();
 }
