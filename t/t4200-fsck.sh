@@ -82,7 +82,7 @@ summary () {
 
 # repair_settled: every running chunk server has finished a repair pass
 # on the leader's current ring epoch, so none is due again for its
-# --repair-interval (60 s by default) and chunks moved by hand stay where
+# --repair-interval (1 h in this script) and chunks moved by hand stay where
 # they are meanwhile.  Servers without repair (no repair_epoch in
 # STATS) count as settled.
 repair_settled () {
@@ -135,7 +135,7 @@ test_expect_success 'no leader: exit 3' '
 '
 
 test_expect_success 'start a cluster and put files, some in two versions' '
-	start_cluster 5 &&
+	CHUNK_FLAGS="--repair-interval 1h" start_cluster 5 &&
 	for i in 1 2 3 4 5 6 7 8 9 10 11 12; do
 		head -c $((i * 1100 + 7)) /dev/urandom >f$i &&
 		gfs put f$i docs/f$i || return 1
@@ -270,7 +270,7 @@ test_expect_success 'kill -9 a chunk server: under-replicated, exit 3' '
 '
 
 test_expect_success 'restart it: exit 0 again' '
-	start_chunk 3 &&
+	start_chunk 3 --repair-interval 1h &&
 	test_expect_code 0 gfs fsck >out 2>err &&
 	test ! -s err &&
 	nv=$(versions | wc -l) &&

@@ -359,7 +359,6 @@ peer_copy(struct peer *p, uint8_t (*hashes)[GFS_HASH_LEN], const int *idx,
 	}
 	if (nsent == 0)
 		return 0;
-	cconn_printf(&p->c, "COMMIT %s\r\n", txid);
 	for (k = 0; k < nsent; k++) {
 		rc = cconn_reply(&p->c, &line);
 		stored[k] = rc == 0 && strcmp(line, "STORED") == 0;
@@ -368,6 +367,11 @@ peer_copy(struct peer *p, uint8_t (*hashes)[GFS_HASH_LEN], const int *idx,
 		if (!stored[k])
 			return peer_fail(p, "PUT_PENDING");
 	}
+	/*
+	 * COMMIT only now: sent with the others, its small reply would
+	 * wait for our delayed ACK of the STOREDs (Nagle on the server).
+	 */
+	cconn_printf(&p->c, "COMMIT %s\r\n", txid);
 	rc = cconn_reply(&p->c, &line);
 	if (rc == GFS_ENOENT)		/* nothing was stored */
 		return 0;
