@@ -10,6 +10,7 @@
 #include <sys/socket.h>
 
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <arpa/inet.h>
 
 #include <errno.h>
@@ -441,6 +442,7 @@ accept_cb(struct evconnlistener *lis, evutil_socket_t fd,
 	struct conn		*c;
 	struct timeval		 idle = { GFS_IDLE_TIMEOUT, 0 };
 	ssize_t			 w;
+	int			 one = 1;
 
 	(void)lis;
 	(void)sa;
@@ -451,6 +453,8 @@ accept_cb(struct evconnlistener *lis, evutil_socket_t fd,
 		close(fd);
 		return;
 	}
+	/* Replies are small and pipelined: never wait for a delayed ACK. */
+	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 	c = xcalloc(1, sizeof(*c));
 	c->srv = s;
 	c->bev = bufferevent_socket_new(s->base, fd, BEV_OPT_CLOSE_ON_FREE);

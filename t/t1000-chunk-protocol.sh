@@ -165,9 +165,10 @@ test_expect_success 'a pending chunk expires after --pending-ttl' '
 	head -n 1 out | grep -q "^STORED" &&
 	grep "^{" out | json_num pending >n && echo 1 >expect && test_cmp expect n &&
 	wait_for "test \"\$(chunk_stats 2 | json_num pending)\" = 0" 5 &&
-	printf "COMMIT tx-t\r\nHAS_BATCH %s\r\n" "$HB" | send "$C2" >out &&
-	printf "ERROR NOT_FOUND\nEND\n" >expect && test_cmp expect out &&
-	stat_is "$C2" chunks 0
+	printf "COMMIT tx-t\r\n" | send "$C2" >out &&
+	printf "ERROR NOT_FOUND\n" >expect && test_cmp expect out
+	# (B itself may reach server 2 anyway: server 1 holds it, and with
+	# two servers and two replicas both own it, so repair copies it.)
 '
 
 # check_held I: chunk server I holds exactly B, E and F.
