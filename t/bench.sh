@@ -17,14 +17,15 @@ cleanup() {
 }
 trap cleanup EXIT
 
-# start NAME cmd...: run a server, wait for its ready line, print HOST:PORT.
+# start NAME cmd...: run a server, wait for its ready line, set addr to
+# its HOST:PORT.  Not in a $(...) subshell, so that pids keeps the PID.
 start() {
 	local name=$1 i; shift
 	"$@" >"$work/$name.out" 2>"$work/$name.log" &
 	pids+=($!)
 	for ((i = 0; i < 500; i++)); do
 		if grep -q '^ready ' "$work/$name.out" 2>/dev/null; then
-			awk '{ print $2 }' "$work/$name.out"
+			addr=$(awk '{ print $2 }' "$work/$name.out")
 			return 0
 		fi
 		sleep 0.02
@@ -33,10 +34,11 @@ start() {
 	exit 1
 }
 
-leader=$(start leader "$top/bin/gfs-leader" --listen 127.0.0.1:0 --data "$work/leader")
+start leader "$top/bin/gfs-leader" --listen 127.0.0.1:0 --data "$work/leader"
+leader=$addr
 for i in 0 1 2 3 4; do
 	start chunk$i "$top/bin/gfs-chunkd" --listen 127.0.0.1:0 \
-	    --data "$work/chunk$i" --leader "$leader" >/dev/null
+	    --data "$work/chunk$i" --leader "$leader"
 done
 export GFS_LEADER=$leader
 gfs=$top/bin/gfs
