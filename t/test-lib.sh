@@ -295,6 +295,27 @@ replica_counts () {
 	} | sort | uniq -c | awk '{ print $1 - 1, $2 }'
 }
 
+# put_many N PREFIX: N files of varied sizes, their checksums in sums.PREFIX
+put_many () {
+	local i
+	: >"sums.$2"
+	for ((i = 0; i < $1; i++)); do
+		head -c $((i * 997 % 9000 + 1)) /dev/urandom >"$2.$i" &&
+		gfs put "$2.$i" &&
+		echo "$(sha256sum <"$2.$i" | cut -c1-64) $2.$i" >>"sums.$2" || return 1
+		rm -f "$2.$i"
+	done
+}
+
+# check_all PREFIX: every file of put_many reads back byte-identical
+check_all () {
+	local sum name
+	while read -r sum name; do
+		test "$(gfs get "$name" | sha256sum | cut -c1-64)" = "$sum" ||
+			{ echo >&2 "$name differs"; return 1; }
+	done <"sums.$1"
+}
+
 test_done () {
 	test_finished=t
 	kill_all
