@@ -5,7 +5,7 @@
  * Repair: a second after start, whenever the ring epoch moves on
  * (hello.c learns it from each HELLO reply) and at least every
  * --repair-interval, a pass walks every chunk this server holds,
- * REPAIR_SLICE at a time, on a ring fetched for it.  A
+ * REPAIR_SLICE (4096) at a time, on a ring fetched for it.  A
  * chunk's owners are the first `replicas` servers of ring_lookup() at
  * its position.  Each other owner is asked HAS_BATCH which of them it
  * has, and gets the ones it lacks with PUT_PENDING and COMMIT (durable
@@ -50,7 +50,7 @@
 #include "ring.h"
 #include "xmalloc.h"
 
-#define REPAIR_SLICE		GFS_MAX_BATCH	/* chunks planned at once */
+#define REPAIR_SLICE		4096	/* chunks planned at once */
 #define REPAIR_TIMEOUT_MS	3000	/* leader and peer exchanges */
 #define REPAIR_SOON_MS		1000	/* first pass; retry of one not run */
 
@@ -278,8 +278,9 @@ owners(const uint8_t hash[GFS_HASH_LEN], int *out)
 }
 
 /*
- * HAS_BATCH to p for hashes[idx[0..n)] (n <= GFS_MAX_BATCH): have[k]
- * says whether p holds hashes[idx[k]].  -1 when p failed.
+ * HAS_BATCH to p for hashes[idx[0..n)], GFS_MAX_BATCH to a line, every
+ * line sent before the first reply is read: have[k] says whether p
+ * holds hashes[idx[k]].  -1 when p failed.
  */
 static int
 peer_has(struct peer *p, uint8_t (*hashes)[GFS_HASH_LEN], const int *idx,
@@ -287,33 +288,40 @@ peer_has(struct peer *p, uint8_t (*hashes)[GFS_HASH_LEN], const int *idx,
 {
 	char	hex[GFS_HEX_LEN + 1], *line;
 	uint8_t	h[GFS_HASH_LEN];
-	int	k, pos = 0;
+	int	k, b, end, pos;
 
 	memset(have, 0, (size_t)n);
 	if (n == 0)
 		return 0;
 	if (peer_ready(p) < 0)
 		return -1;
-	cconn_printf(&p->c, "HAS_BATCH");
 	for (k = 0; k < n; k++) {
 		hash_hex(hashes[idx[k]], hex);
-		cconn_printf(&p->c, " %s", hex);
+		cconn_printf(&p->c, "%s%s", k % GFS_MAX_BATCH ? " " :
+		    "HAS_BATCH ", hex);
+		if (k % GFS_MAX_BATCH == GFS_MAX_BATCH - 1 || k == n - 1)
+			cconn_printf(&p->c, "\r\n");
 	}
-	cconn_printf(&p->c, "\r\n");
-	for (;;) {
-		if (cconn_reply(&p->c, &line) < 0)
-			return peer_fail(p, "HAS_BATCH");
-		if (strcmp(line, "END") == 0)
-			return 0;
-		if (strncmp(line, "HAVE ", 5) != 0 || hash_parse(line + 5, h) < 0)
-			return peer_fail(p, "HAS_BATCH");
-		/* Replies come in request order. */
-		while (pos < n && memcmp(hashes[idx[pos]], h, GFS_HASH_LEN) != 0)
-			pos++;
-		if (pos == n)
-			return peer_fail(p, "HAS_BATCH");
-		have[pos++] = 1;
+	for (b = 0; b < n; b += GFS_MAX_BATCH) {
+		end = b + GFS_MAX_BATCH < n ? b + GFS_MAX_BATCH : n;
+		for (pos = b;;) {
+			if (cconn_reply(&p->c, &line) < 0)
+				return peer_fail(p, "HAS_BATCH");
+			if (strcmp(line, "END") == 0)
+				break;
+			if (strncmp(line, "HAVE ", 5) != 0 ||
+			    hash_parse(line + 5, h) < 0)
+				return peer_fail(p, "HAS_BATCH");
+			/* Replies come in request order. */
+			while (pos < end &&
+			    memcmp(hashes[idx[pos]], h, GFS_HASH_LEN) != 0)
+				pos++;
+			if (pos == end)
+				return peer_fail(p, "HAS_BATCH");
+			have[pos++] = 1;
+		}
 	}
+	return 0;
 }
 
 /*
@@ -325,9 +333,9 @@ static int
 peer_copy(struct peer *p, uint8_t (*hashes)[GFS_HASH_LEN], const int *idx,
     int n, char *done)
 {
+	static int	 sent[REPAIR_SLICE], stored[REPAIR_SLICE];
 	uint8_t		 buf[GFS_CHUNK_SIZE], got[GFS_HASH_LEN];
 	char		 hex[GFS_HEX_LEN + 1], txid[GFS_MAX_TXID + 1], *line;
-	int		 sent[REPAIR_SLICE], stored[REPAIR_SLICE];
 	int		 k, len, nsent = 0, count = 0, rc;
 	uint64_t	 committed;
 
@@ -356,6 +364,9 @@ peer_copy(struct peer *p, uint8_t (*hashes)[GFS_HASH_LEN], const int *idx,
 		cconn_write(&p->c, buf, (size_t)len);
 		cconn_write(&p->c, "\r\n", 2);
 		sent[nsent++] = k;
+		/* On the wire while the bucket refills, not all at the end. */
+		if (nsent % GFS_MAX_BATCH == 0)
+			(void)cconn_flush(&p->c);
 	}
 	if (nsent == 0)
 		return 0;
@@ -503,9 +514,9 @@ static void
 repair_drop(uint8_t (*hashes)[GFS_HASH_LEN], int own[][GFS_MAX_REPLICAS],
     const int *nown, int *cand, int ncand, uint64_t epoch)
 {
-	uint8_t	(*gone)[GFS_HASH_LEN];
-	int	 idx[REPAIR_SLICE], okc[REPAIR_SLICE];
-	char	 have[REPAIR_SLICE];
+	static int	 idx[REPAIR_SLICE], okc[REPAIR_SLICE];
+	static char	 have[REPAIR_SLICE];
+	uint8_t		(*gone)[GFS_HASH_LEN];
 	int	 i, k, m, s, n = 0, rc;
 
 	if (ring_fetch() < 0)
@@ -554,12 +565,13 @@ repair_drop(uint8_t (*hashes)[GFS_HASH_LEN], int own[][GFS_MAX_REPLICAS],
 static void
 repair_slice(void)
 {
+	/* Static: one repair thread, and too big for its stack. */
 	static uint8_t	hashes[REPAIR_SLICE][GFS_HASH_LEN];
-	int		own[REPAIR_SLICE][GFS_MAX_REPLICAS], nown[REPAIR_SLICE];
-	char		have[REPAIR_SLICE][GFS_MAX_REPLICAS];
-	char		res[REPAIR_SLICE], done[REPAIR_SLICE];
-	int		idx[REPAIR_SLICE], pos[REPAIR_SLICE], miss[REPAIR_SLICE];
-	int		list[REPAIR_SLICE], cand[REPAIR_SLICE];
+	static int	own[REPAIR_SLICE][GFS_MAX_REPLICAS], nown[REPAIR_SLICE];
+	static char	have[REPAIR_SLICE][GFS_MAX_REPLICAS];
+	static char	res[REPAIR_SLICE], done[REPAIR_SLICE];
+	static int	idx[REPAIR_SLICE], pos[REPAIR_SLICE], miss[REPAIR_SLICE];
+	static int	list[REPAIR_SLICE], cand[REPAIR_SLICE];
 	int		i, k, m, nmiss, s, n, ncand = 0, rc, mine;
 	uint64_t	epoch = g.ring->epoch;
 
@@ -695,9 +707,10 @@ static void
 scrub_slice(void)
 {
 	static uint8_t	hashes[REPAIR_SLICE][GFS_HASH_LEN];
+	static int	bad[REPAIR_SLICE];
 	uint8_t		buf[GFS_CHUNK_SIZE], got[GFS_HASH_LEN];
 	char		hex[GFS_HEX_LEN + 1];
-	int		bad[REPAIR_SLICE], nbad = 0, i, n, len, rc;
+	int		nbad = 0, i, n, len, rc;
 
 	CD_LOCK();
 	n = (int)store_scan(&cd->st, &sp.cursor, hashes, REPAIR_SLICE);
