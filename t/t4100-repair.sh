@@ -102,9 +102,9 @@ test_expect_success 'gfs-chunkd refuses a bad --repair-rate, takes good ones' '
 	done
 '
 
-test_expect_success 'four servers, 200 files: every chunk on its two owners' '
+test_expect_success 'four servers, 500 files: every chunk on its two owners' '
 	start_cluster 4 &&
-	put_hashed 200 a &&
+	put_hashed 500 a &&
 	check_all a &&
 	wait_for "placed hashes.a" 30 &&
 	copies_are 2 hashes.a
@@ -153,6 +153,8 @@ test_expect_success 'lose a disk: the wiped server is filled again' '
 	say "lost disk: $(wc -l <hashes.a) chunks on 2 servers each again in $took ms" &&
 	echo "$took" >repair-ms &&
 	test "$(has_batch "${CHUNK_ADDR[3]}" hashes.a | wc -l)" -gt 0 &&
+	gfs fsck --json >fsck.json &&
+	test "$(json_num under_replicated <fsck.json)" = 0 &&
 	check_all a
 '
 
