@@ -7,7 +7,8 @@
 
 #define GFS_MAX_LINE		16384		/* bytes, terminator included */
 #define GFS_MAX_ARGS		256		/* tokens on a line, verb included */
-#define GFS_CHUNK_SIZE		1024		/* bytes of payload per chunk */
+#define GFS_CHUNK_SIZE		1024		/* bytes of payload per fixed chunk */
+#define GFS_MAX_CHUNK		4096		/* largest chunk of any chunking (cdc) */
 #define GFS_MAX_BATCH		250		/* hashes in one *_BATCH request: fits a line */
 #define GFS_MAX_CONNS		1024		/* connections per server */
 #define GFS_MAX_OUTBUF		(4 * 1024 * 1024) /* pause reading above this */
