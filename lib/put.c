@@ -137,7 +137,7 @@ put_chunks(struct put *p, int fd, uint64_t *size)
 	uint8_t		*win = xmalloc((size_t)PUT_WINDOW * GFS_CHUNK_SIZE);
 	int		 lens[PUT_WINDOW], n, len, rc = 0;
 
-	chunker_init(&ck, fd);
+	chunker_init(&ck, fd, CHUNK_FIXED);
 	*size = 0;
 	for (;;) {
 		for (n = 0; n < PUT_WINDOW; n++) {
