@@ -28,11 +28,12 @@ LIB_SRCS = lib/daemon.c lib/proto.c lib/log.c lib/xmalloc.c lib/hash.c lib/ring.
 	   lib/chunker.c lib/server.c lib/client.c lib/meta.c lib/put.c \
 	   lib/get.c lib/crash.c
 LEADER_SRCS = server/leader/main.c server/leader/cmd.c server/leader/db.c \
-	      server/leader/member.c
+	      server/leader/member.c server/leader/gc.c
 CHUNK_SRCS = server/chunk/main.c server/chunk/cmd.c server/chunk/segment.c \
-	     server/chunk/index.c server/chunk/hello.c server/chunk/repair.c
+	     server/chunk/index.c server/chunk/hello.c server/chunk/repair.c \
+	     server/chunk/gcfence.c
 GFS_SRCS = cmd/gfs/gfs.c cmd/gfs/put.c cmd/gfs/get.c cmd/gfs/rm.c \
-	   cmd/gfs/ls.c cmd/gfs/status.c cmd/gfs/fsck.c
+	   cmd/gfs/ls.c cmd/gfs/status.c cmd/gfs/fsck.c cmd/gfs/versions.c
 UNIT_SRCS = $(wildcard t/unit/*.c)
 UNIT_BINS = $(UNIT_SRCS:.c=.t)
 HELPERS = t/helper/gfs-raw t/helper/dedup-measure

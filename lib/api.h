@@ -17,7 +17,12 @@ struct gfs {
 	struct cconn	*chunk;		/* one per ring server */
 	int		*down;		/* per ring server: failed this run */
 	int		 timeout_ms;
+	int		 chunking;	/* the leader's, from RING */
 	char		 err[512];	/* detail of the last failure */
+};
+
+struct gfs_putopt {
+	int64_t		 if_version;	/* -1: none; 0: the name must not exist */
 };
 
 struct gfs_file {
@@ -26,6 +31,9 @@ struct gfs_file {
 	uint64_t	  size;
 	uint64_t	  mtime;
 	uint64_t	  epoch;
+	int		  has_sha;
+	uint8_t		  sha[GFS_HASH_LEN];	/* of the whole file */
+	int		  chunking;
 	size_t		  nchunks;
 	uint8_t		(*hashes)[GFS_HASH_LEN];
 };
@@ -35,6 +43,24 @@ struct gfs_entry {
 	uint32_t	 version;
 	uint64_t	 size;
 	uint64_t	 mtime;
+};
+
+struct gfs_version {
+	uint32_t	 version;
+	uint64_t	 size;
+	uint64_t	 mtime;
+	int		 has_sha;
+	uint8_t		 sha[GFS_HASH_LEN];
+	int		 chunking;
+	size_t		 nchunks;
+};
+
+struct gfs_trashed {
+	const char	*name;
+	uint64_t	 deleted;	/* wall clock, seconds */
+	uint32_t	 latest;
+	uint32_t	 nversions;
+	uint64_t	 size;
 };
 
 void	gfs_init(struct gfs *, const char *leader, int timeout_ms);
@@ -49,13 +75,27 @@ int	gfs_lookup(struct gfs *, const char *name, struct gfs_file *);
 void	gfs_file_free(struct gfs_file *);
 int	gfs_list(struct gfs *, const char *prefix,
 	    int (*cb)(const struct gfs_entry *, void *), void *arg);
-int	gfs_delete(struct gfs *, const char *name);
+/* To the trash; purge: now, with the name's trash entries too. */
+int	gfs_delete(struct gfs *, const char *name, int purge);
+/* Keep the newest keep versions; *n dropped. */
+int	gfs_prune(struct gfs *, const char *name, uint32_t keep, uint64_t *n);
+/* The newest trash entry of name back, as newname if not NULL. */
+int	gfs_undelete(struct gfs *, const char *name, const char *newname,
+	    uint32_t *version);
+/* Versions of a name, newest first. */
+int	gfs_versions(struct gfs *, const char *name,
+	    int (*cb)(const struct gfs_version *, void *), void *arg);
+int	gfs_trash(struct gfs *, const char *prefix,
+	    int (*cb)(const struct gfs_trashed *, void *), void *arg);
 /* The leader's STATS JSON, malloc'ed. */
 int	gfs_stats(struct cconn *, char **json);
 
-/* Store fd's bytes as the next version of name. */
-int	gfs_put(struct gfs *, int fd, const char *name, uint32_t *version,
-	    uint64_t *size);
+/*
+ * Store fd's bytes as the next version of name (opt may be NULL).
+ * GFS_ECONFLICT when opt->if_version is not the current version.
+ */
+int	gfs_put(struct gfs *, int fd, const char *name,
+	    const struct gfs_putopt *opt, uint32_t *version, uint64_t *size);
 /* Write the file's bytes to fd, in order, each chunk checked. */
 int	gfs_get(struct gfs *, const struct gfs_file *, int fd);
 

@@ -12,6 +12,8 @@
  *   chunk.commit.after_sync    durable, before the reply
  *   leader.pending.after_txn   pending mapping committed, before reply
  *   leader.commit.after_txn    version committed, before the reply
+ *   leader.gc.after_take       GC round numbered, no DELETE_BATCH sent
+ *   leader.gc.before_done      chunks deleted, gc.db not told yet
  */
 #ifndef GFS_CRASH_H
 #define GFS_CRASH_H

@@ -13,6 +13,7 @@
 
 #include "api.h"
 #include "banned.h"
+#include "chunker.h"
 #include "hash.h"
 #include "proto.h"
 #include "xmalloc.h"
@@ -24,6 +25,7 @@ struct gchunk {
 	int	ncand;
 	int	next;		/* index into cand of the server to ask */
 	int	ok;
+	int	len;		/* of the good copy */
 };
 
 struct get {
@@ -34,15 +36,22 @@ struct get {
 	struct gchunk		*ch;
 	int			*list;	/* nservers x GET_WINDOW chunk indexes */
 	int			*nlist;
-	uint8_t			*buf;
+	uint8_t			*buf;	/* GET_WINDOW chunks, GFS_MAX_CHUNK apart */
 };
 
-static size_t
-chunk_len(const struct gfs_file *f, size_t i)
+/*
+ * Whether a chunk of len bytes may be chunk i: fixed chunks have known
+ * lengths; content-defined ones only a bound (their hash says the rest,
+ * and the total is checked at the end).
+ */
+static int
+chunk_len_ok(const struct gfs_file *f, size_t i, uint64_t len)
 {
+	if (f->chunking != CHUNK_FIXED)
+		return len > 0 && len <= GFS_MAX_CHUNK;
 	if (i + 1 < f->nchunks)
-		return GFS_CHUNK_SIZE;
-	return (size_t)(f->size - (uint64_t)i * GFS_CHUNK_SIZE);
+		return len == GFS_CHUNK_SIZE;
+	return len == f->size - (uint64_t)i * GFS_CHUNK_SIZE;
 }
 
 /* Servers that failed in this run, or that the leader finds unhealthy. */
@@ -98,7 +107,7 @@ get_collect(struct get *gt, int s)
 			argc = proto_split(line, argv, 4);
 			if (argc != 3 || strcmp(argv[0], "VALUE") != 0 ||
 			    hash_parse(argv[1], h) < 0 ||
-			    parse_u64(argv[2], 0, GFS_CHUNK_SIZE, &len) < 0) {
+			    parse_u64(argv[2], 0, GFS_MAX_CHUNK, &len) < 0) {
 				cconn_fail(c, GFS_EPROTO, "bad GET_BATCH reply");
 				break;
 			}
@@ -116,13 +125,14 @@ get_collect(struct get *gt, int s)
 			at = k + 1;
 			hash_sha256(data, (size_t)len, got);
 			if (memcmp(got, h, GFS_HASH_LEN) != 0 ||
-			    len != chunk_len(gt->f, gt->base + (size_t)list[k])) {
+			    !chunk_len_ok(gt->f, gt->base + (size_t)list[k], len)) {
 				gt->ch[list[k]].next++;
 				continue;
 			}
-			memcpy(gt->buf + (size_t)list[k] * GFS_CHUNK_SIZE, data,
+			memcpy(gt->buf + (size_t)list[k] * GFS_MAX_CHUNK, data,
 			    (size_t)len);
 			gt->ch[list[k]].ok = 1;
+			gt->ch[list[k]].len = (int)len;
 		}
 		for (; at < batch_end; at++)
 			gt->ch[list[at]].next++;
@@ -211,9 +221,12 @@ write_all(int fd, const uint8_t *p, size_t n)
 int
 gfs_get(struct gfs *g, const struct gfs_file *f, int fd)
 {
-	struct get	gt;
-	int		rc = 0;
-	size_t		bytes;
+	struct get	 gt;
+	struct hash_ctx	*whole = NULL;
+	uint8_t		 sha[GFS_HASH_LEN];
+	int		 rc = 0, i;
+	size_t		 bytes;
+	uint64_t	 total = 0;
 
 	if ((rc = gfs_ring(g, f->epoch)) < 0)
 		return rc;
@@ -223,7 +236,9 @@ gfs_get(struct gfs *g, const struct gfs_file *f, int fd)
 	gt.ch = xcalloc(GET_WINDOW, sizeof(*gt.ch));
 	gt.list = xcalloc((size_t)g->ring->nservers * GET_WINDOW, sizeof(int));
 	gt.nlist = xcalloc((size_t)g->ring->nservers + 1, sizeof(int));
-	gt.buf = xmalloc((size_t)GET_WINDOW * GFS_CHUNK_SIZE);
+	gt.buf = xmalloc((size_t)GET_WINDOW * GFS_MAX_CHUNK);
+	if (f->has_sha)
+		whole = hash_ctx_new();
 	for (gt.base = 0; gt.base < f->nchunks; gt.base += (size_t)gt.n) {
 		gt.n = (int)(f->nchunks - gt.base < GET_WINDOW ?
 		    f->nchunks - gt.base : GET_WINDOW);
@@ -234,13 +249,43 @@ gfs_get(struct gfs *g, const struct gfs_file *f, int fd)
 		}
 		if ((rc = get_window(&gt)) < 0)
 			break;
-		bytes = (size_t)(gt.n - 1) * GFS_CHUNK_SIZE +
-		    chunk_len(f, gt.base + (size_t)gt.n - 1);
+		/* Close the gaps: each chunk moves down, never up. */
+		for (bytes = 0, i = 0; i < gt.n; i++) {
+			memmove(gt.buf + bytes, gt.buf + (size_t)i * GFS_MAX_CHUNK,
+			    (size_t)gt.ch[i].len);
+			bytes += (size_t)gt.ch[i].len;
+		}
+		total += bytes;
+		if (total > f->size) {
+			snprintf(g->err, sizeof(g->err), "chunks add up to more "
+			    "than the file's %llu bytes",
+			    (unsigned long long)f->size);
+			rc = GFS_EPROTO;
+			break;
+		}
+		if (whole)
+			hash_ctx_update(whole, gt.buf, bytes);
 		if (write_all(fd, gt.buf, bytes) < 0) {
 			snprintf(g->err, sizeof(g->err), "write: %s",
 			    strerror(errno));
 			rc = GFS_EIO;
 			break;
+		}
+	}
+	if (rc == 0 && total != f->size) {
+		snprintf(g->err, sizeof(g->err), "chunks add up to %llu "
+		    "bytes, not the file's %llu", (unsigned long long)total,
+		    (unsigned long long)f->size);
+		rc = GFS_EPROTO;
+	}
+	/* Every chunk was right; so must be the list of them. */
+	if (whole) {
+		hash_ctx_final(whole, sha);
+		hash_ctx_free(whole);
+		if (rc == 0 && memcmp(sha, f->sha, GFS_HASH_LEN) != 0) {
+			snprintf(g->err, sizeof(g->err), "the file's bytes do "
+			    "not match its SHA-256");
+			rc = GFS_EHASH;
 		}
 	}
 	free(gt.ch);

@@ -28,6 +28,8 @@ enum {
 	GFS_ESERVER = -9,	/* server replied with an ERROR line */
 	GFS_ETOOBIG = -10,	/* over a limit of limits.h */
 	GFS_ENOSERVERS = -11,	/* not enough chunk servers for the replicas */
+	GFS_ECONFLICT = -12,	/* the current version is not the one expected */
+	GFS_EEXIST = -13,	/* the name exists */
 };
 
 const char	*gfs_strerror(int);

@@ -7,6 +7,7 @@
 
 #include "api.h"
 #include "banned.h"
+#include "chunker.h"
 #include "proto.h"
 #include "xmalloc.h"
 
@@ -93,10 +94,12 @@ gfs_ring(struct gfs *g, uint64_t epoch)
 	if ((rc = cconn_reply(&g->leader, &line)) < 0)
 		return gfs_leader_err(g, rc);
 	argc = proto_split(line, argv, 8);
-	if (argc != 4 || strcmp(argv[0], "RING") != 0 ||
+	if ((argc != 4 && argc != 5) || strcmp(argv[0], "RING") != 0 ||
 	    parse_u64(argv[1], 0, UINT64_MAX, &e) < 0 ||
 	    parse_u64(argv[2], 1, GFS_MAX_REPLICAS, &rep) < 0 ||
-	    parse_u64(argv[3], 0, GFS_MAX_SERVERS, &n) < 0)
+	    parse_u64(argv[3], 0, GFS_MAX_SERVERS, &n) < 0 ||
+	    (g->chunking = argc == 5 ? chunking_parse(argv[4]) :
+	    CHUNK_FIXED) < 0)
 		return gfs_leader_err(g, cconn_fail(&g->leader, GFS_EPROTO,
 		    "bad RING reply"));
 	r = ring_new(e, (int)rep);
@@ -175,10 +178,10 @@ gfs_split_version(const char *arg, char *name, size_t namesz,
 int
 gfs_lookup(struct gfs *g, const char *arg, struct gfs_file *f)
 {
-	char		 enc[GFS_MAX_NAME * 3 + 1], *line, *argv[8];
+	char		 enc[GFS_MAX_NAME * 3 + 1], *line, *argv[10];
 	uint64_t	 ver, size, n, mtime, epoch, i;
 	uint32_t	 want;
-	int		 rc, argc;
+	int		 rc, argc, mode = CHUNK_FIXED, bad;
 
 	memset(f, 0, sizeof(*f));
 	if (gfs_split_version(arg, f->name, sizeof(f->name), &want) < 0 ||
@@ -190,16 +193,27 @@ gfs_lookup(struct gfs *g, const char *arg, struct gfs_file *f)
 		cconn_printf(&g->leader, "LOOKUP %s\r\n", enc);
 	if ((rc = cconn_reply(&g->leader, &line)) < 0)
 		return gfs_leader_err(g, rc);
-	argc = proto_split(line, argv, 8);
-	if (argc != 7 || strcmp(argv[0], "FILE") != 0 ||
+	argc = proto_split(line, argv, 10);
+	bad = (argc != 7 && argc != 9) || strcmp(argv[0], "FILE") != 0 ||
 	    parse_u64(argv[2], 1, UINT32_MAX, &ver) < 0 ||
 	    parse_u64(argv[3], 0, GFS_MAX_FILE_SIZE, &size) < 0 ||
 	    parse_u64(argv[4], 0, GFS_MAX_FILE_CHUNKS, &n) < 0 ||
 	    parse_u64(argv[5], 0, UINT64_MAX, &mtime) < 0 ||
-	    parse_u64(argv[6], 0, UINT64_MAX, &epoch) < 0 ||
-	    n != (size + GFS_CHUNK_SIZE - 1) / GFS_CHUNK_SIZE)
+	    parse_u64(argv[6], 0, UINT64_MAX, &epoch) < 0;
+	if (!bad && argc == 9) {
+		f->has_sha = strcmp(argv[7], "-") != 0;
+		bad = (f->has_sha && hash_parse(argv[7], f->sha) < 0) ||
+		    (mode = chunking_parse(argv[8])) < 0;
+	}
+	/* Fixed chunks: exactly so many; others: 1 byte at least each. */
+	if (!bad)
+		bad = mode == CHUNK_FIXED ?
+		    n != (size + GFS_CHUNK_SIZE - 1) / GFS_CHUNK_SIZE :
+		    n > size || n < (size + GFS_MAX_CHUNK - 1) / GFS_MAX_CHUNK;
+	if (bad)
 		return gfs_leader_err(g, cconn_fail(&g->leader, GFS_EPROTO,
 		    "bad FILE reply"));
+	f->chunking = mode;
 	f->version = (uint32_t)ver;
 	f->size = size;
 	f->mtime = mtime;
@@ -268,21 +282,140 @@ gfs_list(struct gfs *g, const char *prefix,
 	}
 }
 
-int
-gfs_delete(struct gfs *g, const char *name)
+/*
+ * Send a command about one name (percent-encoded into it where the
+ * format has %s) and read "OK" or "OK <n>".
+ */
+static int
+leader_ok(struct gfs *g, uint64_t *n, const char *verb, const char *name,
+    const char *rest)
 {
-	char	enc[GFS_MAX_NAME * 3 + 1], *line;
-	int	rc;
+	char	 enc[GFS_MAX_NAME * 3 + 1], *line, *argv[4];
+	int	 rc, argc;
 
 	if (name_encode(name, strlen(name), enc, sizeof(enc)) < 0)
 		return GFS_ETOOBIG;
-	cconn_printf(&g->leader, "DELETE %s\r\n", enc);
-	if ((rc = cconn_reply(&g->leader, &line)) < 0)
+	cconn_printf(&g->leader, "%s %s%s%s\r\n", verb, enc, rest ? " " : "",
+	    rest ? rest : "");
+	if ((rc = cconn_reply(&g->leader, &line)) < 0) {
+		if (rc == GFS_ESERVER &&
+		    strncmp(g->leader.errmsg, "EXISTS ", 7) == 0)
+			rc = GFS_EEXIST;
 		return gfs_leader_err(g, rc);
-	if (strcmp(line, "OK") != 0)
+	}
+	argc = proto_split(line, argv, 4);
+	*n = 0;
+	if (argc < 1 || argc > 2 || strcmp(argv[0], "OK") != 0 ||
+	    (argc == 2 && parse_u64(argv[1], 0, UINT64_MAX, n) < 0))
 		return gfs_leader_err(g, cconn_fail(&g->leader, GFS_EPROTO,
-		    "bad DELETE reply"));
+		    "bad %s reply", verb));
 	return 0;
+}
+
+int
+gfs_delete(struct gfs *g, const char *name, int purge)
+{
+	uint64_t n;
+
+	return leader_ok(g, &n, purge ? "PURGE" : "DELETE", name, NULL);
+}
+
+int
+gfs_prune(struct gfs *g, const char *name, uint32_t keep, uint64_t *n)
+{
+	char rest[16];
+
+	snprintf(rest, sizeof(rest), "%u", keep);
+	return leader_ok(g, n, "PRUNE", name, rest);
+}
+
+int
+gfs_undelete(struct gfs *g, const char *name, const char *newname,
+    uint32_t *version)
+{
+	char		enc[GFS_MAX_NAME * 3 + 1];
+	uint64_t	v;
+	int		rc;
+
+	if (newname && name_encode(newname, strlen(newname), enc,
+	    sizeof(enc)) < 0)
+		return GFS_ETOOBIG;
+	rc = leader_ok(g, &v, "UNDELETE", name, newname ? enc : NULL);
+	*version = (uint32_t)v;
+	return rc;
+}
+
+int
+gfs_versions(struct gfs *g, const char *name,
+    int (*cb)(const struct gfs_version *, void *), void *arg)
+{
+	char		   enc[GFS_MAX_NAME * 3 + 1], *line, *argv[8];
+	struct gfs_version v;
+	uint64_t	   ver, n;
+	int		   rc, stop = 0;
+
+	if (name_encode(name, strlen(name), enc, sizeof(enc)) < 0)
+		return GFS_ETOOBIG;
+	cconn_printf(&g->leader, "VERSIONS %s\r\n", enc);
+	for (;;) {
+		if ((rc = cconn_reply(&g->leader, &line)) < 0)
+			return gfs_leader_err(g, rc);
+		if (strcmp(line, "END") == 0)
+			return stop;
+		memset(&v, 0, sizeof(v));
+		if (proto_split(line, argv, 8) != 7 ||
+		    strcmp(argv[0], "VERSION") != 0 ||
+		    parse_u64(argv[1], 1, UINT32_MAX, &ver) < 0 ||
+		    parse_u64(argv[2], 0, UINT64_MAX, &v.size) < 0 ||
+		    parse_u64(argv[3], 0, UINT64_MAX, &v.mtime) < 0 ||
+		    ((v.has_sha = strcmp(argv[4], "-") != 0) &&
+		    hash_parse(argv[4], v.sha) < 0) ||
+		    (v.chunking = chunking_parse(argv[5])) < 0 ||
+		    parse_u64(argv[6], 0, UINT64_MAX, &n) < 0)
+			return gfs_leader_err(g, cconn_fail(&g->leader,
+			    GFS_EPROTO, "bad VERSION line"));
+		v.version = (uint32_t)ver;
+		v.nchunks = (size_t)n;
+		if (!stop)
+			stop = cb(&v, arg);
+	}
+}
+
+int
+gfs_trash(struct gfs *g, const char *prefix,
+    int (*cb)(const struct gfs_trashed *, void *), void *arg)
+{
+	char		   enc[GFS_MAX_NAME * 3 + 1], *line, *argv[8];
+	struct gfs_trashed t;
+	uint64_t	   latest, nv;
+	int		   rc, stop = 0;
+
+	if (prefix && *prefix) {
+		if (name_encode(prefix, strlen(prefix), enc, sizeof(enc)) < 0)
+			return GFS_ETOOBIG;
+		cconn_printf(&g->leader, "TRASH %s\r\n", enc);
+	} else
+		cconn_printf(&g->leader, "TRASH\r\n");
+	for (;;) {
+		if ((rc = cconn_reply(&g->leader, &line)) < 0)
+			return gfs_leader_err(g, rc);
+		if (strcmp(line, "END") == 0)
+			return stop;
+		if (proto_split(line, argv, 8) != 6 ||
+		    strcmp(argv[0], "TRASHED") != 0 ||
+		    name_decode(argv[1]) < 0 ||
+		    parse_u64(argv[2], 0, UINT64_MAX, &t.deleted) < 0 ||
+		    parse_u64(argv[3], 0, UINT32_MAX, &latest) < 0 ||
+		    parse_u64(argv[4], 0, UINT32_MAX, &nv) < 0 ||
+		    parse_u64(argv[5], 0, UINT64_MAX, &t.size) < 0)
+			return gfs_leader_err(g, cconn_fail(&g->leader,
+			    GFS_EPROTO, "bad TRASHED line"));
+		t.name = argv[1];
+		t.latest = (uint32_t)latest;
+		t.nversions = (uint32_t)nv;
+		if (!stop)
+			stop = cb(&t, arg);
+	}
 }
 
 int

@@ -295,6 +295,8 @@ gfs_strerror(int e)
 	case GFS_ESERVER:	return "server error";
 	case GFS_ETOOBIG:	return "too large";
 	case GFS_ENOSERVERS:	return "not enough chunk servers";
+	case GFS_ECONFLICT:	return "version conflict";
+	case GFS_EEXIST:	return "name exists";
 	}
 	return "unknown error";
 }

@@ -41,7 +41,9 @@ struct put {
 	int		  *owed;	/* per server: replies not read yet */
 	uint8_t		 (*hashes)[GFS_HASH_LEN];
 	size_t		   nchunks, cap;
+	uint8_t		   sha[GFS_HASH_LEN];	/* of the whole input */
 	int		   retry;	/* a chunk server failed: try again */
+	const struct gfs_putopt *opt;
 };
 
 /* A chunk server failed this put: say why, and leave it out from now on. */
@@ -105,7 +107,7 @@ put_window(struct put *p, const uint8_t *data, const int *lens, int n)
 			s = where[j];
 			cconn_printf(&g->chunk[s], "PUT_PENDING %s %s %d\r\n",
 			    p->txid, hex, lens[i]);
-			cconn_write(&g->chunk[s], data + (size_t)i * GFS_CHUNK_SIZE,
+			cconn_write(&g->chunk[s], data + (size_t)i * GFS_MAX_CHUNK,
 			    (size_t)lens[i]);
 			cconn_write(&g->chunk[s], "\r\n", 2);
 			p->sent[s]++;
@@ -134,14 +136,16 @@ static int
 put_chunks(struct put *p, int fd, uint64_t *size)
 {
 	struct chunker	 ck;
-	uint8_t		*win = xmalloc((size_t)PUT_WINDOW * GFS_CHUNK_SIZE);
-	int		 lens[PUT_WINDOW], n, len, rc = 0;
+	struct hash_ctx	*whole = hash_ctx_new();
+	uint8_t		*win = xmalloc((size_t)PUT_WINDOW * GFS_MAX_CHUNK), *buf;
+	int		 lens[PUT_WINDOW], n, len = 1, rc = 0;
 
-	chunker_init(&ck, fd, CHUNK_FIXED);
+	chunker_init(&ck, fd, p->g->chunking);
 	*size = 0;
-	for (;;) {
+	while (len > 0) {
 		for (n = 0; n < PUT_WINDOW; n++) {
-			len = chunker_next(&ck, win + (size_t)n * GFS_CHUNK_SIZE);
+			buf = win + (size_t)n * GFS_MAX_CHUNK;
+			len = chunker_next(&ck, buf);
 			if (len < 0) {
 				snprintf(p->g->err, sizeof(p->g->err),
 				    "cannot read input: %m");
@@ -163,20 +167,16 @@ put_chunks(struct put *p, int fd, uint64_t *size)
 				p->hashes = xreallocarray(p->hashes, p->cap,
 				    GFS_HASH_LEN);
 			}
-			hash_sha256(win + (size_t)n * GFS_CHUNK_SIZE, (size_t)len,
-			    p->hashes[p->nchunks++]);
+			hash_sha256(buf, (size_t)len, p->hashes[p->nchunks++]);
+			hash_ctx_update(whole, buf, (size_t)len);
 			lens[n] = len;
-			if (len < GFS_CHUNK_SIZE) {
-				n++;
-				break;
-			}
 		}
 		if (n > 0 && (rc = put_window(p, win, lens, n)) < 0)
 			goto out;
-		if (n < PUT_WINDOW || ck.eof)
-			break;
 	}
+	hash_ctx_final(whole, p->sha);
  out:
+	hash_ctx_free(whole);
 	free(win);
 	return rc;
 }
@@ -187,7 +187,7 @@ put_chunks(struct put *p, int fd, uint64_t *size)
  * reads the replies a failed window left unread, to keep in step.
  */
 static int
-put_finish(struct put *p, const char *verb)
+put_finish(struct put *p, const char *verb, const char *arg)
 {
 	struct gfs	*g = p->g;
 	struct cconn	*cs[GFS_MAX_SERVERS];
@@ -199,7 +199,8 @@ put_finish(struct put *p, const char *verb)
 		cs[s] = NULL;
 		if (!p->touched[s] || g->chunk[s].err)
 			continue;
-		cconn_printf(&g->chunk[s], "%s %s\r\n", verb, p->txid);
+		cconn_printf(&g->chunk[s], "%s %s%s%s\r\n", verb, p->txid,
+		    arg ? " " : "", arg ? arg : "");
 		p->owed[s]++;
 		cs[s] = &g->chunk[s];
 	}
@@ -225,15 +226,22 @@ put_leader(struct put *p, const char *name, uint64_t size, uint32_t *version)
 {
 	struct gfs	*g = p->g;
 	char		 enc[GFS_MAX_NAME * 3 + 1], hex[GFS_HEX_LEN + 1], *line;
-	char		*argv[4];
-	uint64_t	 v;
+	char		 cond[24], *argv[4];
+	uint64_t	 v, gcseq;
 	size_t		 i;
 	int		 rc;
 
 	if (name_encode(name, strlen(name), enc, sizeof(enc)) < 0)
 		return GFS_ETOOBIG;
-	cconn_printf(&g->leader, "PUT_PENDING %s %s %llu %zu\r\n", p->txid, enc,
-	    (unsigned long long)size, p->nchunks);
+	hash_hex(p->sha, hex);
+	if (p->opt && p->opt->if_version >= 0)
+		snprintf(cond, sizeof(cond), "%lld",
+		    (long long)p->opt->if_version);
+	else
+		snprintf(cond, sizeof(cond), "-");
+	cconn_printf(&g->leader, "PUT_PENDING %s %s %llu %zu %s %s %s\r\n",
+	    p->txid, enc, (unsigned long long)size, p->nchunks, hex,
+	    chunking_name(g->chunking), cond);
 	for (i = 0; i < p->nchunks; i++) {
 		hash_hex(p->hashes[i], hex);
 		hex[GFS_HEX_LEN] = '\r';
@@ -242,18 +250,29 @@ put_leader(struct put *p, const char *name, uint64_t size, uint32_t *version)
 	}
 	if ((rc = cconn_reply(&g->leader, &line)) < 0)
 		return gfs_leader_err(g, rc);
-	if (strcmp(line, "OK") != 0)
+	if (proto_split(line, argv, 4) != 2 || strcmp(argv[0], "OK") != 0 ||
+	    parse_u64(argv[1], 0, UINT64_MAX, &gcseq) < 0)
 		return gfs_leader_err(g, cconn_fail(&g->leader, GFS_EPROTO,
 		    "unexpected reply '%.40s'", line));
 	CRASH_POINT("client.put.after_pending");
 
-	if ((rc = put_finish(p, "COMMIT")) < 0)
+	/* The chunk servers keep these from deletions decided before. */
+	snprintf(cond, sizeof(cond), "%llu", (unsigned long long)gcseq);
+	if ((rc = put_finish(p, "COMMIT", cond)) < 0)
 		return rc;
 	CRASH_POINT("client.put.after_commit");
 
 	cconn_printf(&g->leader, "COMMIT %s\r\n", p->txid);
-	if ((rc = cconn_reply(&g->leader, &line)) < 0)
+	if ((rc = cconn_reply(&g->leader, &line)) < 0) {
+		if (rc == GFS_ESERVER &&
+		    strncmp(g->leader.errmsg, "CONFLICT ", 9) == 0) {
+			snprintf(g->err, sizeof(g->err), "%s: %s (--if-version "
+			    "%lld)", name, g->leader.errmsg + 9,
+			    (long long)p->opt->if_version);
+			return GFS_ECONFLICT;
+		}
 		return gfs_leader_err(g, rc);
+	}
 	if (proto_split(line, argv, 4) != 2 || strcmp(argv[0], "OK") != 0 ||
 	    parse_u64(argv[1], 1, UINT32_MAX, &v) < 0)
 		return gfs_leader_err(g, cconn_fail(&g->leader, GFS_EPROTO,
@@ -285,7 +304,7 @@ put_attempt(struct put *p, int fd, const char *name, uint32_t *version,
 
 		/* Best effort: pending state also expires by itself. */
 		memcpy(saved, g->err, sizeof(saved));
-		put_finish(p, "ABORT");
+		put_finish(p, "ABORT", NULL);
 		if (g->leader.err == 0) {
 			char *line;
 
@@ -330,8 +349,8 @@ put_rewindable(struct gfs *g, int fd, int *spooled)
 }
 
 int
-gfs_put(struct gfs *g, int fd, const char *name, uint32_t *version,
-    uint64_t *size)
+gfs_put(struct gfs *g, int fd, const char *name, const struct gfs_putopt *opt,
+    uint32_t *version, uint64_t *size)
 {
 	struct put	p;
 	const char	*why;
@@ -354,6 +373,7 @@ gfs_put(struct gfs *g, int fd, const char *name, uint32_t *version,
 	start = spooled ? 0 : lseek(fd, 0, SEEK_CUR);
 	memset(&p, 0, sizeof(p));
 	p.g = g;
+	p.opt = opt;
 	p.touched = xcalloc((size_t)g->ring->nservers, sizeof(int));
 	p.sent = xcalloc((size_t)g->ring->nservers, sizeof(int));
 	p.owed = xcalloc((size_t)g->ring->nservers, sizeof(int));

@@ -81,7 +81,8 @@ ring_check () {
 		exit 1
 	}
 	NR == 1 {
-		if (NF != 4 || $1 != "RING" || !num($2) || !num($3) || !num($4))
+		if (NF != 5 || $1 != "RING" || !num($2) || !num($3) ||
+		    !num($4) || ($5 != "fixed" && $5 != "cdc"))
 			bad("not a RING line")
 		n = $4 + 0
 		next

@@ -11,8 +11,8 @@ test_expect_success 'set-up: leader, one chunk server, test chunks' '
 	{ printf "a\0b\r\nEND\r\n" && head -c 90 /dev/urandom; } >A &&
 	head -c 200 /dev/urandom >B &&
 	: >E &&
-	head -c 1024 /dev/urandom >F &&
-	head -c 1025 /dev/urandom >G &&
+	head -c 4096 /dev/urandom >F &&
+	head -c 4097 /dev/urandom >G &&
 	test "$(size_of A)" = 100 &&
 	HA=$(hash_of A) HB=$(hash_of B) HE=$(hash_of E) HF=$(hash_of F) &&
 	test "$HE" = e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855
@@ -57,7 +57,7 @@ test_expect_success 'a pending chunk is neither served nor listed until COMMIT' 
 	stat_is "$C1" chunks 2 && stat_is "$C1" bytes 300 && stat_is "$C1" pending 0
 '
 
-test_expect_success 'a chunk of 0 bytes and one of exactly 1024 bytes' '
+test_expect_success 'a chunk of 0 bytes and one of exactly 4096 bytes (GFS_MAX_CHUNK)' '
 	{ put_req tx-e E && put_req tx-e F && printf "COMMIT tx-e\r\n"; } |
 		raw "$C1" >out &&
 	printf "STORED\r\nSTORED\r\nOK 2\r\n" >expect && test_cmp expect out &&
@@ -65,7 +65,7 @@ test_expect_success 'a chunk of 0 bytes and one of exactly 1024 bytes' '
 	{ printf "VALUE %s 0\r\n\r\n" "$HE" && value_of F &&
 	  printf "END\r\n"; } >expect &&
 	cmp expect out &&
-	stat_is "$C1" chunks 4 && stat_is "$C1" bytes 1324
+	stat_is "$C1" chunks 4 && stat_is "$C1" bytes 4396
 '
 
 test_expect_success 'GET_BATCH: exact bytes in request order, misses left out' '
@@ -98,25 +98,25 @@ test_expect_success 'a chunk sent twice under one txid is committed once' '
 	{ put_req tx-d D && put_req tx-d D && printf "COMMIT tx-d\r\n"; } |
 		send "$C1" >out &&
 	printf "STORED\nSTORED\nOK 1\n" >expect && test_cmp expect out &&
-	stat_is "$C1" chunks 5 && stat_is "$C1" bytes 1624
+	stat_is "$C1" chunks 5 && stat_is "$C1" bytes 4696
 '
 
 test_expect_success 'committing a chunk already held does not count it twice' '
 	{ put_req tx-a2 A && printf "COMMIT tx-a2\r\n"; } | send "$C1" >out &&
 	printf "STORED\nOK 1\n" >expect && test_cmp expect out &&
-	stat_is "$C1" chunks 5 && stat_is "$C1" bytes 1624 &&
+	stat_is "$C1" chunks 5 && stat_is "$C1" bytes 4696 &&
 	printf "GET_BATCH %s\r\n" "$HA" | raw "$C1" >out &&
 	{ value_of A && printf "END\r\n"; } >expect && cmp expect out
 '
 
 test_expect_success 'DELETE_BATCH: OK n counts held chunks; STATS drops' '
-	printf "DELETE_BATCH %s %s %s\r\n" "$HD" "$MISS" "$HA" | send "$C1" >out &&
+	printf "DELETE_BATCH 1 %s %s %s\r\n" "$HD" "$MISS" "$HA" | send "$C1" >out &&
 	echo "OK 2" >expect && test_cmp expect out &&
-	stat_is "$C1" chunks 3 && stat_is "$C1" bytes 1224 &&
+	stat_is "$C1" chunks 3 && stat_is "$C1" bytes 4296 &&
 	printf "HAS_BATCH %s %s %s\r\nGET_BATCH %s %s\r\n" "$HA" "$HD" "$HB" \
 		"$HA" "$HD" | send "$C1" >out &&
 	printf "HAVE %s\nEND\nEND\n" "$HB" >expect && test_cmp expect out &&
-	printf "DELETE_BATCH %s\r\n" "$HA" | send "$C1" >out &&
+	printf "DELETE_BATCH 1 %s\r\n" "$HA" | send "$C1" >out &&
 	echo "OK 0" >expect && test_cmp expect out
 '
 
@@ -147,14 +147,14 @@ test_expect_success 'HASH_MISMATCH keeps the connection; nothing is held' '
 	echo END >expect && test_cmp expect out
 '
 
-test_expect_success 'a block of 1025 bytes: TOO_LARGE and the server closes' '
+test_expect_success 'a block of 4097 bytes: TOO_LARGE and the server closes' '
 	{ put_req tx-g G && printf "PING\r\n"; } | server_closes "$C1" >out &&
 	echo "ERROR TOO_LARGE" >expect && test_cmp expect out &&
 	stat_is "$C1" pending 0 && stat_is "$C1" chunks 3
 '
 
 test_expect_success 'STATS "chunks" and "bytes" match what is held' '
-	stat_is "$C1" chunks 3 && stat_is "$C1" bytes $((200 + 0 + 1024)) &&
+	stat_is "$C1" chunks 3 && stat_is "$C1" bytes $((200 + 0 + 4096)) &&
 	stat_is "$C1" pending 0
 '
 
@@ -178,7 +178,7 @@ check_held () {
 	{ value_of B && value_of E && value_of F && printf "END\r\n"; } >expect &&
 	cmp expect out &&
 	stat_is "${CHUNK_ADDR[$1]}" chunks 3 &&
-	stat_is "${CHUNK_ADDR[$1]}" bytes 1224 &&
+	stat_is "${CHUNK_ADDR[$1]}" bytes 4296 &&
 	stat_is "${CHUNK_ADDR[$1]}" pending 0 &&
 	printf "PING\r\n" | send "${CHUNK_ADDR[$1]}" >out &&
 	echo "PONG $ID1" >expect && test_cmp expect out
@@ -200,7 +200,7 @@ test_expect_success 'committed chunks survive kill -9' '
 	printf "STORED\nOK 1\n" >expect && test_cmp expect out &&
 	kill_chunk 1 &&
 	start_chunk 1 &&
-	printf "GET_BATCH %s\r\nDELETE_BATCH %s\r\n" "$HK" "$HK" |
+	printf "GET_BATCH %s\r\nDELETE_BATCH 1 %s\r\n" "$HK" "$HK" |
 		raw "$C1" >out &&
 	{ value_of K && printf "END\r\nOK 1\r\n"; } >expect && cmp expect out &&
 	check_held 1 &&

@@ -23,7 +23,7 @@ lsend () {
 				return "MTIME"
 			return "BAD_MTIME(" t ")"
 		}
-		$1 == "FILE" && NF == 7 {
+		$1 == "FILE" && NF == 9 {
 			$6 = when($6)
 			if ($7 == ep) $7 = "EPOCH"
 		}
@@ -69,7 +69,7 @@ tokens_per_line () { awk '$1 == "TOKENS" { print NF - 1 }'; }
 test_expect_success 'RING lists the registered servers, healthy, with their tokens' '
 	printf "RING\r\n" | send "$L" >out &&
 	ring_check <out &&
-	head -n 1 out | grep -Eq "^RING [0-9]+ 2 2\$" &&
+	head -n 1 out | grep -Eq "^RING [0-9]+ 2 2 fixed\$" &&
 	EPOCH=$(head -n 1 out | cut -d" " -f2) &&
 	test "$EPOCH" -ge 2 &&
 	printf "%s %s healthy 128 0\n" "$ID1" "${CHUNK_ADDR[1]}" \
@@ -106,32 +106,32 @@ test_expect_success 'HELLO with a bad id or address: BAD_ARGS, ring unchanged' '
 	for i in $(seq 11); do echo "ERROR BAD_ARGS"; done >expect &&
 	test_cmp expect out &&
 	printf "RING\r\n" | send "$L" >out &&
-	head -n 1 out >actual && echo "RING $EPOCH 2 2" >expect &&
+	head -n 1 out >actual && echo "RING $EPOCH 2 2 fixed" >expect &&
 	test_cmp expect actual
 '
 
 test_expect_success 'HELLO of a known server at its address: OK epoch, unchanged' '
 	printf "HELLO %s %s\r\nRING\r\n" "$ID1" "${CHUNK_ADDR[1]}" |
 		send "$L" >out &&
-	printf "OK %s\nRING %s 2 2\n" "$EPOCH" "$EPOCH" >expect &&
+	printf "OK %s 0\nRING %s 2 2 fixed\n" "$EPOCH" "$EPOCH" >expect &&
 	head -n 2 out >actual && test_cmp expect actual
 '
 
 test_expect_success 'PUT_PENDING then COMMIT: OK, OK 1; LOOKUP gives the file' '
 	lput tx1 notes/hello%20world.txt 5 1 "$H1" | lsend >out &&
-	echo OK >expect && test_cmp expect out &&
+	echo "OK 0" >expect && test_cmp expect out &&
 	printf "LOOKUP notes/hello%%20world.txt\r\n" | lsend >out &&
 	echo "ERROR NOT_FOUND" >expect && test_cmp expect out &&
 	printf "COMMIT tx1\r\nLOOKUP notes/hello%%20world.txt\r\n" | lsend >out &&
 	printf "%s\n" "OK 1" \
-		"FILE notes/hello%20world.txt 1 5 1 MTIME EPOCH" "$H1" END >expect &&
+		"FILE notes/hello%20world.txt 1 5 1 MTIME EPOCH - fixed" "$H1" END >expect &&
 	test_cmp expect out
 '
 
 test_expect_success 'LOOKUP gives the hashes in order' '
 	{ lput tx2 three 2049 3 "$H3" "$H1" "$H2" &&
 	  printf "COMMIT tx2\r\nLOOKUP three\r\n"; } | lsend >out &&
-	printf "%s\n" OK "OK 1" "FILE three 1 2049 3 MTIME EPOCH" \
+	printf "%s\n" "OK 0" "OK 1" "FILE three 1 2049 3 MTIME EPOCH - fixed" \
 		"$H3" "$H1" "$H2" END >expect &&
 	test_cmp expect out
 '
@@ -139,13 +139,13 @@ test_expect_success 'LOOKUP gives the hashes in order' '
 test_expect_success 'a second put makes version 2; name@1 is still version 1' '
 	{ lput tx3 notes/hello%20world.txt 1030 2 "$H4" "$H5" &&
 	  printf "COMMIT tx3\r\n"; } | lsend >out &&
-	printf "OK\nOK 2\n" >expect && test_cmp expect out &&
+	printf "OK 0\nOK 2\n" >expect && test_cmp expect out &&
 	printf "LOOKUP %s\r\n" notes/hello%20world.txt notes/hello%20world.txt@1 \
 		notes/hello%20world.txt@2 notes/hello%20world.txt@3 | lsend >out &&
 	printf "%s\n" \
-		"FILE notes/hello%20world.txt 2 1030 2 MTIME EPOCH" "$H4" "$H5" END \
-		"FILE notes/hello%20world.txt 1 5 1 MTIME EPOCH" "$H1" END \
-		"FILE notes/hello%20world.txt 2 1030 2 MTIME EPOCH" "$H4" "$H5" END \
+		"FILE notes/hello%20world.txt 2 1030 2 MTIME EPOCH - fixed" "$H4" "$H5" END \
+		"FILE notes/hello%20world.txt 1 5 1 MTIME EPOCH - fixed" "$H1" END \
+		"FILE notes/hello%20world.txt 2 1030 2 MTIME EPOCH - fixed" "$H4" "$H5" END \
 		"ERROR NOT_FOUND" >expect &&
 	test_cmp expect out
 '
@@ -163,11 +163,11 @@ MYDOC=my%20doc%40x%20%C3%BC
 test_expect_success 'a name with a space, an @ and UTF-8 travels percent-encoded' '
 	{ lput tx4 "$MYDOC" 3 1 "$H2" && printf "COMMIT tx4\r\n"; } |
 		lsend >out &&
-	printf "OK\nOK 1\n" >expect && test_cmp expect out &&
+	printf "OK 0\nOK 1\n" >expect && test_cmp expect out &&
 	printf "LOOKUP %s\r\n" "$MYDOC" "$MYDOC@1" my%20doc%40x%20%c3%bc |
 		lsend >out &&
 	for i in 1 2 3; do
-		printf "%s\n" "FILE my%20doc@x%20%C3%BC 1 3 1 MTIME EPOCH" "$H2" END
+		printf "%s\n" "FILE my%20doc@x%20%C3%BC 1 3 1 MTIME EPOCH - fixed" "$H2" END
 	done >expect &&
 	test_cmp expect out &&
 	# the last @ splits off the version
@@ -184,7 +184,7 @@ test_expect_success 'LIST gives the latest versions, sorted by decoded bytes' '
 		i=$((i + 1)) &&
 		{ lput "tx-l$i" "$n" 0 0 && printf "COMMIT tx-l$i\r\n"; } |
 			lsend >out &&
-		printf "OK\nOK 1\n" >expect && test_cmp expect out || break
+		printf "OK 0\nOK 1\n" >expect && test_cmp expect out || break
 	done &&
 	test $i = 7 &&
 	printf "LIST\r\n" | lsend >out &&
@@ -234,7 +234,7 @@ test_expect_success 'DELETE removes every version; then NOT_FOUND' '
 test_expect_success 'ABORT drops a pending mapping; COMMIT is then NOT_FOUND' '
 	{ lput tx-ab aborted 5 1 "$H1" && printf "ABORT tx-ab\r\n" &&
 	  printf "COMMIT tx-ab\r\nLOOKUP aborted\r\n"; } | lsend >out &&
-	printf "%s\n" OK OK "ERROR NOT_FOUND" "ERROR NOT_FOUND" >expect &&
+	printf "%s\n" "OK 0" OK "ERROR NOT_FOUND" "ERROR NOT_FOUND" >expect &&
 	test_cmp expect out &&
 	stat_is "$L" pending 0 && stat_is "$L" files 8
 '
@@ -248,7 +248,7 @@ test_expect_success 'COMMIT of an unknown or already committed txid: NOT_FOUND' 
 test_expect_success 'an empty file has no chunks' '
 	{ lput tx-e empty 0 0 && printf "COMMIT tx-e\r\nLOOKUP empty\r\n"; } |
 		lsend >out &&
-	printf "%s\n" OK "OK 1" "FILE empty 1 0 0 MTIME EPOCH" END >expect &&
+	printf "%s\n" "OK 0" "OK 1" "FILE empty 1 0 0 MTIME EPOCH - fixed" END >expect &&
 	test_cmp expect out
 '
 
@@ -301,9 +301,9 @@ test_expect_success 'a name of 1024 bytes is fine, one of 1025 is BAD_NAME' '
 	  lput tx-1025 "${n1024}y" 5 1 "$H1" &&
 	  printf "LOOKUP %s\r\n" "${n1024}y" "${e512}y" &&
 	  printf "COMMIT tx-1025\r\n"; } | lsend >out &&
-	printf "%s\n" OK "OK 1" OK "OK 1" \
-		"FILE $n1024 1 5 1 MTIME EPOCH" "$H1" END \
-		"FILE $e512 1 5 1 MTIME EPOCH" "$H1" END \
+	printf "%s\n" "OK 0" "OK 1" "OK 0" "OK 1" \
+		"FILE $n1024 1 5 1 MTIME EPOCH - fixed" "$H1" END \
+		"FILE $e512 1 5 1 MTIME EPOCH - fixed" "$H1" END \
 		"ERROR BAD_NAME" "ERROR BAD_NAME" "ERROR BAD_NAME" \
 		"ERROR NOT_FOUND" >expect &&
 	test_cmp expect out
@@ -313,10 +313,10 @@ test_expect_success 'a txid pending with another name or chunk list: CONFLICT' '
 	{ lput tx-c conflict 5 1 "$H1" && lput tx-c other 5 1 "$H1" &&
 	  lput tx-c conflict 5 1 "$H2" && lput tx-c conflict 1030 2 "$H1" "$H2"
 	} | lsend >out &&
-	printf "%s\n" OK "ERROR CONFLICT" "ERROR CONFLICT" "ERROR CONFLICT" >expect &&
+	printf "%s\n" "OK 0" "ERROR CONFLICT" "ERROR CONFLICT" "ERROR CONFLICT" >expect &&
 	test_cmp expect out &&
 	printf "COMMIT tx-c\r\nLOOKUP conflict\r\nLOOKUP other\r\n" | lsend >out &&
-	printf "%s\n" "OK 1" "FILE conflict 1 5 1 MTIME EPOCH" "$H1" END \
+	printf "%s\n" "OK 1" "FILE conflict 1 5 1 MTIME EPOCH - fixed" "$H1" END \
 		"ERROR NOT_FOUND" >expect &&
 	test_cmp expect out &&
 	stat_is "$L" pending 0
@@ -325,7 +325,7 @@ test_expect_success 'a txid pending with another name or chunk list: CONFLICT' '
 test_expect_success 'the same PUT_PENDING sent again is not a conflict' '
 	{ lput tx-r resent 5 1 "$H1" && lput tx-r resent 5 1 "$H1" &&
 	  printf "COMMIT tx-r\r\nCOMMIT tx-r\r\n"; } | lsend >out &&
-	printf "%s\n" OK OK "OK 1" "ERROR NOT_FOUND" >expect &&
+	printf "%s\n" "OK 0" "OK 0" "OK 1" "ERROR NOT_FOUND" >expect &&
 	test_cmp expect out &&
 	stat_is "$L" pending 0
 '
@@ -335,7 +335,7 @@ test_expect_success 'pending mappings, files and the ring survive a leader resta
 	printf "RING\r\n" | send "$L" >ring.before &&
 	p0=$(leader_stats | json_num pending) &&
 	lput tx-d durable 5 1 "$H5" | lsend >out &&
-	echo OK >expect && test_cmp expect out &&
+	echo "OK 0" >expect && test_cmp expect out &&
 	stat_is "$L" pending $((p0 + 1)) &&
 	restart_leader &&
 	test "$LEADER_ADDR" = "$L" &&
@@ -353,7 +353,7 @@ test_expect_success 'pending mappings, files and the ring survive a leader resta
 	printf "LIST\r\n" | lsend >list.after &&
 	test_cmp list.before list.after &&
 	printf "COMMIT tx-d\r\nLOOKUP durable\r\n" | lsend >out &&
-	printf "%s\n" "OK 1" "FILE durable 1 5 1 MTIME EPOCH" "$H5" END >expect &&
+	printf "%s\n" "OK 1" "FILE durable 1 5 1 MTIME EPOCH - fixed" "$H5" END >expect &&
 	test_cmp expect out &&
 	stat_is "$L" pending "$p0"
 '
@@ -365,13 +365,13 @@ test_expect_success 'a pending mapping expires after --pending-ttl' '
 	# anything left pending by an earlier failure expires first
 	wait_for "test \"\$(leader_stats | json_num pending)\" = 0" 5 &&
 	{ lput tx-t expiring 5 1 "$H1" && printf "STATS\r\n"; } | lsend >out &&
-	head -n 1 out >actual && echo OK >expect && test_cmp expect actual &&
+	head -n 1 out >actual && echo "OK 0" >expect && test_cmp expect actual &&
 	grep "^{" out | json_num pending >n && echo 1 >expect && test_cmp expect n &&
 	wait_for "test \"\$(leader_stats | json_num pending)\" = 0" 5 &&
 	printf "COMMIT tx-t\r\nLOOKUP expiring\r\n" | lsend >out &&
 	printf "ERROR NOT_FOUND\nERROR NOT_FOUND\n" >expect && test_cmp expect out &&
 	printf "LOOKUP durable\r\n" | lsend >out &&
-	printf "%s\n" "FILE durable 1 5 1 MTIME EPOCH" "$H5" END >expect &&
+	printf "%s\n" "FILE durable 1 5 1 MTIME EPOCH - fixed" "$H5" END >expect &&
 	test_cmp expect out
 '
 
@@ -382,10 +382,10 @@ test_expect_success 'a new server gets --tokens tokens, known servers keep their
 	E=$(head -n 1 before | cut -d" " -f2) &&
 	printf "HELLO new-300 127.0.0.1:9\r\nHELLO new-300 127.0.0.1:9\r\n" |
 		send "$L" >out &&
-	printf "OK %s\n" $((E + 1)) $((E + 1)) >expect && test_cmp expect out &&
+	printf "OK %s 0\n" $((E + 1)) $((E + 1)) >expect && test_cmp expect out &&
 	printf "RING\r\n" | send "$L" >out &&
 	ring_check <out &&
-	head -n 1 out >actual && echo "RING $((E + 1)) 2 3" >expect &&
+	head -n 1 out >actual && echo "RING $((E + 1)) 2 3 fixed" >expect &&
 	test_cmp expect actual &&
 	printf "%s %s healthy 128 0\n" "$ID1" "${CHUNK_ADDR[1]}" \
 		"$ID2" "${CHUNK_ADDR[2]}" >expect &&
@@ -417,14 +417,14 @@ test_expect_success 'HELLO of a new id when 256 servers are known: BUSY' '
 	n=$(printf "RING\r\n" | send "$L" | head -n 1 | cut -d" " -f4) &&
 	test "$n" = 3 &&
 	hellos 4 256 | send "$L" >out &&
-	test "$(grep -c "^OK [0-9]*\$" out)" = 253 &&
+	test "$(grep -c "^OK [0-9]* [0-9]*\$" out)" = 253 &&
 	{ hellos 257 257 && printf "HELLO %s %s\r\n" "$ID1" "${CHUNK_ADDR[1]}"
 	} | send "$L" >out &&
 	printf "RING\r\n" | send "$L" >ring &&
 	E=$(epoch_of ring) &&
-	printf "ERROR BUSY\nOK %s\n" "$E" >expect && test_cmp expect out &&
+	printf "ERROR BUSY\nOK %s 0\n" "$E" >expect && test_cmp expect out &&
 	ring_check <ring &&
-	head -n 1 ring | grep -q " 256\$" &&
+	head -n 1 ring | grep -q " 256 fixed\$" &&
 	stat_is "$L" servers 256
 '
 

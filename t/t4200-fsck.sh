@@ -54,7 +54,7 @@ holders () {
 
 # delete_on I HASH: DELETE_BATCH HASH on server I; it must have had it.
 delete_on () {
-	printf 'DELETE_BATCH %s\r\nQUIT\r\n' "$2" | gfs-raw -t 5000 "${CHUNK_ADDR[$1]}" |
+	printf 'DELETE_BATCH 1 %s\r\nQUIT\r\n' "$2" | gfs-raw -t 5000 "${CHUNK_ADDR[$1]}" |
 		tr -d '\r' >del.out &&
 	grep -qx "OK 1" del.out || { cat >&2 del.out; return 1; }
 }

@@ -161,6 +161,7 @@ sample_value () {
 	N) echo 2 ;;
 	DURATION) echo 7s ;;
 	RATE) echo 20M ;;
+	MODE) echo cdc ;;
 	*) echo "no sample value for $1" >&2; return 1 ;;
 	esac
 }

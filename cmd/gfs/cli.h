@@ -33,5 +33,11 @@ int	gfs_cmd_ls(struct gfs *, int, char **);
 int	gfs_cmd_status(struct gfs *, int, char **);
 int	gfs_cmd_fsck(struct gfs *, int, char **);
 int	gfs_cmd_help(struct gfs *, int, char **);
+int	gfs_cmd_log(struct gfs *, int, char **);
+int	gfs_cmd_prune(struct gfs *, int, char **);
+int	gfs_cmd_undelete(struct gfs *, int, char **);
+
+/* "YYYY-MM-DD HH:MM:SS", local time. */
+void	fmt_time(uint64_t secs, char *buf, size_t len);
 
 #endif

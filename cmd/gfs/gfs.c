@@ -16,12 +16,20 @@
 #include "proto.h"
 
 static const struct subcmd subcmds[] = {
-	{ "put", gfs_cmd_put, "put [-v] FILE [NAME]",
+	{ "put", gfs_cmd_put, "put [-v] [--if-version N] FILE [NAME]",
 	    "store FILE (- for stdin) as NAME, the next version" },
 	{ "get", gfs_cmd_get, "get NAME[@VERSION] [-o FILE]",
 	    "write a file to stdout or FILE" },
-	{ "rm", gfs_cmd_rm, "rm NAME...", "remove files" },
-	{ "ls", gfs_cmd_ls, "ls [-l] [PREFIX]", "list names, sorted" },
+	{ "rm", gfs_cmd_rm, "rm [--purge] NAME...",
+	    "move files to the trash, or remove them for good" },
+	{ "ls", gfs_cmd_ls, "ls [-l] [--trash] [PREFIX]",
+	    "list names, sorted, or what the trash holds" },
+	{ "log", gfs_cmd_log, "log NAME",
+	    "list the versions of a file, newest first" },
+	{ "prune", gfs_cmd_prune, "prune --keep K NAME",
+	    "drop all but the newest K versions" },
+	{ "undelete", gfs_cmd_undelete, "undelete [--as NEWNAME] NAME",
+	    "bring a file back from the trash" },
 	{ "status", gfs_cmd_status, "status",
 	    "show the leader and every chunk server" },
 	{ "fsck", gfs_cmd_fsck, "fsck [--json] [-v] [PREFIX]",

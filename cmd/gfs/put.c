@@ -1,10 +1,11 @@
 /*
- * gfs put [-v] FILE [NAME]
+ * gfs put [-v] [--if-version N] FILE [NAME]
  */
 #include <sys/stat.h>
 
 #include <errno.h>
 #include <fcntl.h>
+#include <getopt.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -16,15 +17,26 @@
 int
 gfs_cmd_put(struct gfs *g, int argc, char **argv)
 {
-	const char	*file, *name, *why;
-	struct stat	 sb;
-	uint32_t	 version;
-	uint64_t	 size;
-	int		 ch, fd, rc, verbose = 0;
+	static const struct option longopts[] = {
+		{ "if-version", required_argument, NULL, 'i' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char		*file, *name, *why;
+	struct stat		 sb;
+	struct gfs_putopt	 opt = { -1 };
+	uint32_t		 version;
+	uint64_t		 size, v;
+	int			 ch, fd, rc, verbose = 0;
 
-	while ((ch = getopt(argc, argv, "+v")) != -1) {
+	while ((ch = getopt_long(argc, argv, "+v", longopts, NULL)) != -1) {
 		switch (ch) {
 		case 'v': verbose = 1; break;
+		case 'i':
+			if (parse_u64(optarg, 0, UINT32_MAX, &v) < 0)
+				return usage_error("bad --if-version '%s': want "
+				    "a version number, 0 for a new name", optarg);
+			opt.if_version = (int64_t)v;
+			break;
 		default: return usage_error(NULL);
 		}
 	}
@@ -53,7 +65,7 @@ gfs_cmd_put(struct gfs *g, int argc, char **argv)
 		close(fd);
 		return EXIT_FAIL;
 	}
-	rc = gfs_put(g, fd, name, &version, &size);
+	rc = gfs_put(g, fd, name, &opt, &version, &size);
 	if (fd != STDIN_FILENO)
 		close(fd);
 	if (rc < 0)

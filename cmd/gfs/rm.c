@@ -1,6 +1,7 @@
 /*
- * gfs rm NAME...
+ * gfs rm [--purge] NAME...: to the trash, or gone at once.
  */
+#include <getopt.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -11,9 +12,21 @@
 int
 gfs_cmd_rm(struct gfs *g, int argc, char **argv)
 {
+	static const struct option longopts[] = {
+		{ "purge", no_argument, NULL, 'p' },
+		{ NULL, 0, NULL, 0 },
+	};
 	const char	*why;
-	int		 i, rc, status = 0;
+	int		 i, ch, rc, status = 0, purge = 0;
 
+	while ((ch = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
+		switch (ch) {
+		case 'p': purge = 1; break;
+		default: return usage_error(NULL);
+		}
+	}
+	argc -= optind - 1;
+	argv += optind - 1;
 	if (argc < 2)
 		return usage_error(NULL);
 	for (i = 1; i < argc; i++)
@@ -21,7 +34,7 @@ gfs_cmd_rm(struct gfs *g, int argc, char **argv)
 			return error("bad name '%s': %s", argv[i], why),
 			    EXIT_USAGE;
 	for (i = 1; i < argc; i++) {
-		if ((rc = gfs_delete(g, argv[i])) == 0)
+		if ((rc = gfs_delete(g, argv[i], purge)) == 0)
 			continue;
 		if (rc == GFS_ENOENT) {
 			error("cannot remove '%s': no such file", argv[i]);

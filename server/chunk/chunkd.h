@@ -33,6 +33,9 @@ struct chunkd {
 	uint64_t	 pending_chunks;
 	uint64_t	 expired;
 	int		 registered;
+	uint64_t	 gc_deleted;	/* chunks DELETE_BATCH removed */
+	uint64_t	 gc_kept;	/* named, but committed after the round */
+	uint64_t	 gc_stale;	/* DELETE_BATCH rounds refused */
 
 	pthread_mutex_t	 lock;
 	pthread_cond_t	 wake;		/* epoch moved on, or stopping */
@@ -59,6 +62,17 @@ void	hello_stop(void);
 void	repair_init(void);
 void	repair_start(void);
 void	repair_stop(void);
+
+/* gcfence.c: which chunks a deletion round may take. */
+void	gc_hello(uint64_t leader_seq);
+void	gc_note(const uint8_t hash[GFS_HASH_LEN], uint64_t tag);
+/* 0: round s may go ahead; -1: refuse it (stale). */
+int	gc_round(uint64_t s);
+int	gc_keep(const uint8_t hash[GFS_HASH_LEN], uint64_t s);
+/* The tag noted for a chunk, 0 if none: repair passes it on. */
+uint64_t gc_tag(const uint8_t hash[GFS_HASH_LEN]);
+uint64_t gc_seq(void);
+void	gc_free(void);
 
 #define CD_LOCK()	pthread_mutex_lock(&cd->lock)
 #define CD_UNLOCK()	pthread_mutex_unlock(&cd->lock)

@@ -173,16 +173,23 @@ item_cmp(const void *a, const void *b)
 	    ((const struct txn_item *)b)->hash, GFS_HASH_LEN);
 }
 
-/* COMMIT <txid> -> OK <n> */
+/*
+ * COMMIT <txid> [<gcseq>] -> OK <n>; gcseq is the leader's, from the
+ * put's PUT_PENDING there: no deletion round up to it removes these.
+ */
 static void
 cmd_commit(struct conn *c, int argc, char **argv)
 {
 	struct txn	 *t;
 	struct chunk_in	 *in;
 	size_t		  i, n = 0;
+	uint64_t	  tag = 0;
 	int		  rc;
 
-	(void)argc;
+	if (argc > 2 && parse_u64(argv[2], 0, UINT64_MAX, &tag) < 0) {
+		reply_error(c, "BAD_NUMBER", "bad gcseq");
+		return;
+	}
 	if (!txid_valid(argv[1]) || (t = txn_find(argv[1], 0)) == NULL) {
 		reply_error(c, "NOT_FOUND", "no pending txid '%.64s'", argv[1]);
 		return;
@@ -208,6 +215,8 @@ cmd_commit(struct conn *c, int argc, char **argv)
 		reply_error(c, "IO", "cannot write chunks to disk");
 		return;
 	}
+	for (i = 0; i < t->n; i++)
+		gc_note(t->items[i].hash, tag);
 	CRASH_POINT("chunk.commit.after_sync");
 	reply_line(c, "OK %zu", n);
 	txn_drop(t);
@@ -235,7 +244,7 @@ static void
 cmd_get_batch(struct conn *c, int argc, char **argv)
 {
 	uint8_t	hashes[GFS_MAX_BATCH][GFS_HASH_LEN];
-	uint8_t	buf[GFS_CHUNK_SIZE];
+	uint8_t	buf[GFS_MAX_CHUNK];
 	int	i, len;
 
 	if (parse_hashes(c, argc, argv, hashes) < 0)
@@ -270,23 +279,56 @@ cmd_has_batch(struct conn *c, int argc, char **argv)
 	reply_end(c);
 }
 
-/* DELETE_BATCH <hash>... -> OK <n> */
+/*
+ * DELETE_BATCH <gcseq> [<hash>...] -> OK <n>: the leader's garbage
+ * collection, round gcseq (gcfence.c says which chunks it may take).
+ * Without hashes it only tells us the leader's current number.
+ */
 static void
 cmd_delete_batch(struct conn *c, int argc, char **argv)
 {
-	uint8_t	hashes[GFS_MAX_BATCH][GFS_HASH_LEN];
-	int	n;
+	uint8_t		hashes[GFS_MAX_BATCH][GFS_HASH_LEN];
+	uint64_t	s;
+	int		i, n = 0, kept = 0;
 
-	if (parse_hashes(c, argc, argv, hashes) < 0)
+	if (parse_u64(argv[1], 1, UINT64_MAX, &s) < 0) {
+		reply_error(c, "BAD_NUMBER", "gcseq must be 1 or more");
 		return;
+	}
+	if (parse_hashes(c, argc - 1, argv + 1, hashes) < 0)
+		return;
+	if (argc == 2) {
+		/* A fence only: notes below s may go; nothing else to do. */
+		(void)gc_round(s);
+		reply_line(c, "OK 0");
+		return;
+	}
+	if (gc_round(s) < 0) {
+		cd->gc_stale++;
+		reply_error(c, "STALE", "round %llu is older than round %llu "
+		    "or than this server's registration",
+		    (unsigned long long)s, (unsigned long long)gc_seq());
+		return;
+	}
+	for (i = 0; i < argc - 2; i++) {
+		if (gc_keep(hashes[i], s)) {
+			kept++;
+			continue;
+		}
+		if (i != n)
+			memcpy(hashes[n], hashes[i], GFS_HASH_LEN);
+		n++;
+	}
 	CD_LOCK();
-	n = store_delete(&cd->st, (const uint8_t (*)[GFS_HASH_LEN])hashes,
-	    (size_t)argc - 1);
+	n = n ? store_delete(&cd->st, (const uint8_t (*)[GFS_HASH_LEN])hashes,
+	    (size_t)n) : 0;
 	CD_UNLOCK();
 	if (n < 0) {
 		reply_error(c, "IO", "cannot write to disk");
 		return;
 	}
+	cd->gc_deleted += (uint64_t)n;
+	cd->gc_kept += (uint64_t)kept;
 	reply_line(c, "OK %d", n);
 }
 
@@ -310,6 +352,10 @@ cmd_stats(struct conn *c, int argc, char **argv)
 	cJSON_AddNumberToObject(o, "pending", (double)cd->pending_chunks);
 	cJSON_AddNumberToObject(o, "pending_bytes", (double)cd->pending_bytes);
 	cJSON_AddNumberToObject(o, "pending_expired", (double)cd->expired);
+	cJSON_AddNumberToObject(o, "gc_seq", (double)gc_seq());
+	cJSON_AddNumberToObject(o, "gc_deleted", (double)cd->gc_deleted);
+	cJSON_AddNumberToObject(o, "gc_kept", (double)cd->gc_kept);
+	cJSON_AddNumberToObject(o, "gc_stale", (double)cd->gc_stale);
 	cJSON_AddNumberToObject(o, "corrupt", (double)cd->st.corrupt);
 	cJSON_AddNumberToObject(o, "truncated_bytes", (double)cd->st.truncated);
 	cJSON_AddNumberToObject(o, "index_bytes", (double)index_bytes(&cd->st.idx));
@@ -337,10 +383,10 @@ const struct cmd chunk_cmds[] = {
 	{ "PING",		1, 1, 0, cmd_ping, 0 },
 	{ "STATS",		1, 1, 0, cmd_stats, 0 },
 	{ "PUT_PENDING",	4, 4, CMD_DATA, cmd_put_pending, 0 },
-	{ "COMMIT",		2, 2, 0, cmd_commit, 0 },
+	{ "COMMIT",		2, 3, 0, cmd_commit, 0 },
 	{ "ABORT",		2, 2, 0, cmd_abort, 0 },
 	{ "GET_BATCH",		2, GFS_MAX_BATCH + 1, 0, cmd_get_batch, 0 },
 	{ "HAS_BATCH",		2, GFS_MAX_BATCH + 1, 0, cmd_has_batch, 0 },
-	{ "DELETE_BATCH",	2, GFS_MAX_BATCH + 1, 0, cmd_delete_batch, 0 },
+	{ "DELETE_BATCH",	2, GFS_MAX_BATCH + 2, 0, cmd_delete_batch, 0 },
 	{ NULL,			0, 0, 0, NULL, 0 },
 };

@@ -55,15 +55,19 @@ hello_read_cb(struct bufferevent *bev, void *arg)
 {
 	char		*line, *argv[4];
 	size_t		 n;
-	uint64_t	 epoch;
+	uint64_t	 epoch, gcseq = 0;
+	int		 argc;
 
 	(void)arg;
 	line = evbuffer_readln(bufferevent_get_input(bev), &n, EVBUFFER_EOL_CRLF);
 	if (line == NULL)
 		return;
-	if (proto_split(line, argv, 4) == 2 && strcmp(argv[0], "OK") == 0 &&
-	    parse_u64(argv[1], 0, UINT64_MAX, &epoch) == 0) {
+	argc = proto_split(line, argv, 4);
+	if ((argc == 2 || argc == 3) && strcmp(argv[0], "OK") == 0 &&
+	    parse_u64(argv[1], 0, UINT64_MAX, &epoch) == 0 &&
+	    (argc == 2 || parse_u64(argv[2], 0, UINT64_MAX, &gcseq) == 0)) {
 		hello_epoch = epoch;
+		gc_hello(gcseq);
 		CD_LOCK();
 		if (cd->epoch != epoch) {
 			cd->epoch = epoch;

@@ -223,7 +223,7 @@ main(int argc, char **argv)
 
 	cd->srv.base = event_base_new();
 	cd->srv.cmds = chunk_cmds;
-	cd->srv.max_data = GFS_CHUNK_SIZE;
+	cd->srv.max_data = GFS_MAX_CHUNK;
 	cd->srv.max_hashes = 0;
 	server_signals(cd->srv.base);
 	if (server_listen(&cd->srv, host, port) < 0)
@@ -251,6 +251,7 @@ main(int argc, char **argv)
 	event_free(expire_timer);
 	server_close(&cd->srv);
 	txn_free_all();
+	gc_free();
 	store_close(&cd->st);
 	event_base_free(cd->srv.base);
 	log_info("stopped");

@@ -334,10 +334,10 @@ peer_copy(struct peer *p, uint8_t (*hashes)[GFS_HASH_LEN], const int *idx,
     int n, char *done)
 {
 	static int	 sent[REPAIR_SLICE], stored[REPAIR_SLICE];
-	uint8_t		 buf[GFS_CHUNK_SIZE], got[GFS_HASH_LEN];
+	uint8_t		 buf[GFS_MAX_CHUNK], got[GFS_HASH_LEN];
 	char		 hex[GFS_HEX_LEN + 1], txid[GFS_MAX_TXID + 1], *line;
 	int		 k, len, nsent = 0, count = 0, rc;
-	uint64_t	 committed;
+	uint64_t	 committed, tag = 0, t;
 
 	memset(done, 0, (size_t)n);
 	if (n == 0)
@@ -364,6 +364,8 @@ peer_copy(struct peer *p, uint8_t (*hashes)[GFS_HASH_LEN], const int *idx,
 		cconn_write(&p->c, buf, (size_t)len);
 		cconn_write(&p->c, "\r\n", 2);
 		sent[nsent++] = k;
+		if ((t = gc_tag(hashes[idx[k]])) > tag)
+			tag = t;
 		/* On the wire while the bucket refills, not all at the end. */
 		if (nsent % GFS_MAX_BATCH == 0)
 			(void)cconn_flush(&p->c);
@@ -382,7 +384,8 @@ peer_copy(struct peer *p, uint8_t (*hashes)[GFS_HASH_LEN], const int *idx,
 	 * COMMIT only now: sent with the others, its small reply would
 	 * wait for our delayed ACK of the STOREDs (Nagle on the server).
 	 */
-	cconn_printf(&p->c, "COMMIT %s\r\n", txid);
+	/* Kept here from a deletion round: so must the copy be there. */
+	cconn_printf(&p->c, "COMMIT %s %llu\r\n", txid, (unsigned long long)tag);
 	rc = cconn_reply(&p->c, &line);
 	if (rc == GFS_ENOENT)		/* nothing was stored */
 		return 0;
@@ -421,7 +424,7 @@ peer_get(struct peer *p, const uint8_t hash[GFS_HASH_LEN], uint8_t *buf)
 		return GFS_ENOENT;
 	if (proto_split(line, argv, 4) != 3 || strcmp(argv[0], "VALUE") != 0 ||
 	    strcmp(argv[1], hex) != 0 ||
-	    parse_u64(argv[2], 0, GFS_CHUNK_SIZE, &len) < 0 ||
+	    parse_u64(argv[2], 0, GFS_MAX_CHUNK, &len) < 0 ||
 	    cconn_read_block(&p->c, (size_t)len, &data) < 0)
 		return peer_fail(p, "GET_BATCH");
 	memcpy(buf, data, (size_t)len);
@@ -665,7 +668,7 @@ scrub_end(void)
 static void
 scrub_fetch(const uint8_t hash[GFS_HASH_LEN])
 {
-	uint8_t		buf[GFS_CHUNK_SIZE];
+	uint8_t		buf[GFS_MAX_CHUNK];
 	char		hex[GFS_HEX_LEN + 1];
 	int		cand[GFS_MAX_REPLICAS + GFS_EXTRA_CANDIDATES];
 	int		k, n, len, rc;
@@ -708,7 +711,7 @@ scrub_slice(void)
 {
 	static uint8_t	hashes[REPAIR_SLICE][GFS_HASH_LEN];
 	static int	bad[REPAIR_SLICE];
-	uint8_t		buf[GFS_CHUNK_SIZE], got[GFS_HASH_LEN];
+	uint8_t		buf[GFS_MAX_CHUNK], got[GFS_HASH_LEN];
 	char		hex[GFS_HEX_LEN + 1];
 	int		nbad = 0, i, n, len, rc;
 
@@ -726,7 +729,7 @@ scrub_slice(void)
 		CD_UNLOCK();
 		if (len == GFS_ENOENT)
 			continue;	/* deleted meanwhile */
-		if (throttle(len < 0 ? GFS_CHUNK_SIZE : (size_t)len) < 0)
+		if (throttle(len < 0 ? GFS_MAX_CHUNK : (size_t)len) < 0)
 			return;
 		if (len >= 0) {
 			chunk_hash(buf, (size_t)len, got);

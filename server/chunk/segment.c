@@ -160,7 +160,7 @@ store_find(struct store *st, const uint8_t *hash, uint8_t *rec, int want_data)
 		struct idx_entry *e = &st->idx.tab[slot];
 
 		n = pread(st->segs[e->seg].fd, rec,
-		    want_data ? REC_HDR + GFS_CHUNK_SIZE : REC_HDR, e->off);
+		    want_data ? REC_HDR + GFS_MAX_CHUNK : REC_HDR, e->off);
 		if (n < REC_HDR)
 			continue;
 		if (memcmp(rec + 16, hash, GFS_HASH_LEN) == 0)
@@ -180,14 +180,14 @@ store_has(struct store *st, const uint8_t hash[GFS_HASH_LEN])
 int
 store_read(struct store *st, const uint8_t hash[GFS_HASH_LEN], uint8_t *buf)
 {
-	uint8_t	rec[REC_HDR + GFS_CHUNK_SIZE];
+	uint8_t	rec[REC_HDR + GFS_MAX_CHUNK];
 	size_t	slot, len;
 
 	slot = store_find(st, hash, rec, 1);
 	if (slot == SIZE_MAX)
 		return GFS_ENOENT;
 	len = (size_t)rec[6] | (size_t)rec[7] << 8;
-	if (len > GFS_CHUNK_SIZE || !rec_valid(rec, len)) {
+	if (len > GFS_MAX_CHUNK || !rec_valid(rec, len)) {
 		/*
 		 * Bit rot: never served; the reader fails over, and the
 		 * scrub drops the record (store_drop) and fetches a copy.
@@ -214,7 +214,7 @@ seg_scan(struct store *st, uint32_t n)
 		size_t	len, reclen;
 		uint8_t	*rec;
 
-		if (have - pos < REC_HDR + GFS_CHUNK_SIZE) {
+		if (have - pos < REC_HDR + GFS_MAX_CHUNK) {
 			memmove(buf, buf + pos, have - pos);
 			have -= pos;
 			pos = 0;
@@ -234,7 +234,7 @@ seg_scan(struct store *st, uint32_t n)
 			goto torn;
 		len = (size_t)rec[6] | (size_t)rec[7] << 8;
 		reclen = REC_HDR + len;
-		if (len > GFS_CHUNK_SIZE || have - pos < reclen ||
+		if (len > GFS_MAX_CHUNK || have - pos < reclen ||
 		    (rec[4] != REC_CHUNK && rec[4] != REC_DELETE))
 			goto torn;
 		if (!rec_valid(rec, len)) {
@@ -519,7 +519,7 @@ rec_len(const uint8_t *hdr)
 {
 	size_t len = (size_t)hdr[6] | (size_t)hdr[7] << 8;
 
-	return len > GFS_CHUNK_SIZE ? 0 : len;
+	return len > GFS_MAX_CHUNK ? 0 : len;
 }
 
 size_t

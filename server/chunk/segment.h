@@ -52,7 +52,7 @@ int	store_open(struct store *, const char *dir);
 void	store_close(struct store *);
 int	store_has(struct store *, const uint8_t hash[GFS_HASH_LEN]);
 /*
- * Copy the chunk into buf (GFS_CHUNK_SIZE); returns len, GFS_ENOENT, or
+ * Copy the chunk into buf (GFS_MAX_CHUNK); returns len, GFS_ENOENT, or
  * GFS_EHASH when its record fails the CRC (never served).
  */
 int	store_read(struct store *, const uint8_t hash[GFS_HASH_LEN], uint8_t *buf);

@@ -13,12 +13,16 @@
 #include <cjson/cJSON.h>
 
 #include "banned.h"
+#include "chunker.h"
 #include "client.h"
 #include "crash.h"
 #include "db.h"
+#include "hash.h"
 #include "leader.h"
 #include "proto.h"
 #include "xmalloc.h"
+
+#define SHA_HEX(vi, buf)	((vi)->has_sha ? (hash_hex((vi)->sha, buf), buf) : "-")
 
 static int
 load_pending(const char *txid, void *arg)
@@ -142,7 +146,7 @@ cmd_ping(struct conn *c, int argc, char **argv)
 	reply_line(c, "PONG leader");
 }
 
-/* HELLO <id> <host:port> -> OK <epoch> */
+/* HELLO <id> <host:port> -> OK <epoch> <gcseq> */
 static void
 cmd_hello(struct conn *c, int argc, char **argv)
 {
@@ -170,13 +174,14 @@ cmd_hello(struct conn *c, int argc, char **argv)
 		reply_error(c, "IO", "database failure");
 		return;
 	}
-	reply_line(c, "OK %llu", (unsigned long long)ld->ring->epoch);
+	reply_line(c, "OK %llu %llu", (unsigned long long)ld->ring->epoch,
+	    (unsigned long long)db_gcseq());
 }
 
 #define TOKENS_PER_LINE	128
 
 /*
- * RING -> RING <epoch> <replicas> <n>
+ * RING -> RING <epoch> <replicas> <n> <chunking>
  *         SERVER <id> <addr> <state> <ntokens> <misses> <seen-ms-ago>
  *         TOKENS <16 hex digits>... (up to 128 a line, ntokens in all)
  *         ... END
@@ -191,8 +196,8 @@ cmd_ring(struct conn *c, int argc, char **argv)
 
 	(void)argc;
 	(void)argv;
-	reply_line(c, "RING %llu %d %d", (unsigned long long)r->epoch,
-	    ld->replicas, r->nservers);
+	reply_line(c, "RING %llu %d %d %s", (unsigned long long)r->epoch,
+	    ld->replicas, r->nservers, chunking_name(ld->chunking));
 	for (i = 0; i < r->nservers; i++) {
 		struct ring_server *rs = &r->servers[i];
 
@@ -214,11 +219,15 @@ cmd_ring(struct conn *c, int argc, char **argv)
 	reply_end(c);
 }
 
-/* LOOKUP <name>[@<version>] -> FILE ..., hash lines, END */
+/*
+ * LOOKUP <name>[@<version>] -> FILE <name> <version> <size> <nchunks>
+ *     <mtime> <epoch> <sha256|-> <chunking>, hash lines, END
+ */
 static void
 cmd_lookup(struct conn *c, int argc, char **argv)
 {
 	char		*at = strrchr(argv[1], '@'), hex[GFS_HEX_LEN + 1];
+	char		 sha[GFS_HEX_LEN + 1];
 	char		 enc[GFS_MAX_NAME * 3 + 1];
 	uint64_t	 v = 0;
 	struct vinfo	 vi;
@@ -240,9 +249,10 @@ cmd_lookup(struct conn *c, int argc, char **argv)
 		return;
 	}
 	name_encode(argv[1], strlen(argv[1]), enc, sizeof(enc));
-	reply_line(c, "FILE %s %u %llu %u %llu %llu", enc, vi.version,
+	reply_line(c, "FILE %s %u %llu %u %llu %llu %s %s", enc, vi.version,
 	    (unsigned long long)vi.size, vi.nchunks,
-	    (unsigned long long)vi.mtime, (unsigned long long)ld->ring->epoch);
+	    (unsigned long long)vi.mtime, (unsigned long long)ld->ring->epoch,
+	    SHA_HEX(&vi, sha), chunking_name((int)vi.chunking));
 	for (i = 0; i < vi.nchunks; i++) {
 		hash_hex(vi.hashes[i], hex);
 		hex[GFS_HEX_LEN] = '\r';
@@ -253,34 +263,70 @@ cmd_lookup(struct conn *c, int argc, char **argv)
 	free(vi.hashes);
 }
 
-/* PUT_PENDING <txid> <name> <size> <nchunks> + nchunks hash lines -> OK */
+/*
+ * PUT_PENDING <txid> <name> <size> <nchunks> [<sha256>|- [<chunking>
+ *     [<if-version>|-]]] + nchunks hash lines -> OK <gcseq>
+ * gcseq is the last garbage-collection sequence number handed out; the
+ * client passes it on with its COMMIT to the chunk servers, which keep
+ * what it committed from every deletion decided before.
+ */
 static void
 cmd_put_pending(struct conn *c, int argc, char **argv)
 {
-	const uint8_t	(*hashes)[GFS_HASH_LEN];
+	struct pinfo	  pi;
 	size_t		  n;
-	uint64_t	  size, nchunks;
-	int		  rc;
+	uint64_t	  size, nchunks, v, lo, hi;
+	int		  rc, mode = CHUNK_FIXED;
 
-	(void)argc;
-	hashes = conn_hashes(c, &n);
+	memset(&pi, 0, sizeof(pi));
+	pi.hashes = conn_hashes(c, &n);
+	pi.nchunks = (uint32_t)n;
+	pi.if_version = -1;
 	if (arg_txid(c, argv[1]) < 0 || arg_name(c, argv[2]) < 0)
 		return;
+	pi.name = argv[2];
 	if (parse_u64(argv[3], 0, GFS_MAX_FILE_SIZE, &size) < 0) {
 		reply_error(c, "BAD_NUMBER", "size must be 0 to %llu",
 		    (unsigned long long)GFS_MAX_FILE_SIZE);
 		return;
 	}
-	nchunks = (size + GFS_CHUNK_SIZE - 1) / GFS_CHUNK_SIZE;
-	if (parse_u64(argv[4], 0, GFS_MAX_FILE_CHUNKS, &nchunks) < 0 ||
-	    nchunks != (size + GFS_CHUNK_SIZE - 1) / GFS_CHUNK_SIZE) {
-		reply_error(c, "BAD_NUMBER", "%llu bytes make %llu chunks",
-		    (unsigned long long)size,
-		    (unsigned long long)((size + GFS_CHUNK_SIZE - 1) /
-		    GFS_CHUNK_SIZE));
+	pi.size = size;
+	if (argc > 5 && strcmp(argv[5], "-") != 0) {
+		if (hash_parse(argv[5], pi.sha) < 0) {
+			reply_error(c, "BAD_HASH", "file hash must be 64 hex "
+			    "digits or -");
+			return;
+		}
+		pi.has_sha = 1;
+	}
+	if (argc > 6 && (mode = chunking_parse(argv[6])) < 0) {
+		reply_error(c, "BAD_ARGS", "chunking must be fixed or cdc");
 		return;
 	}
-	rc = db_pending_put(argv[1], argv[2], size, (uint32_t)n, hashes);
+	pi.chunking = (uint32_t)mode;
+	if (argc > 7 && strcmp(argv[7], "-") != 0) {
+		if (parse_u64(argv[7], 0, UINT32_MAX, &v) < 0) {
+			reply_error(c, "BAD_NUMBER", "bad if-version");
+			return;
+		}
+		pi.if_version = (int64_t)v;
+	}
+	/* Fixed chunks: exactly so many; others: between the bounds. */
+	lo = (size + GFS_MAX_CHUNK - 1) / GFS_MAX_CHUNK;
+	hi = mode == CHUNK_FIXED ? (size + GFS_CHUNK_SIZE - 1) / GFS_CHUNK_SIZE :
+	    size;
+	if (mode == CHUNK_FIXED)
+		lo = hi;
+	if (hi > GFS_MAX_FILE_CHUNKS)
+		hi = GFS_MAX_FILE_CHUNKS;
+	if (parse_u64(argv[4], 0, GFS_MAX_FILE_CHUNKS, &nchunks) < 0 ||
+	    nchunks < lo || nchunks > hi) {
+		reply_error(c, "BAD_NUMBER", "%llu bytes make %llu to %llu "
+		    "chunks", (unsigned long long)size, (unsigned long long)lo,
+		    (unsigned long long)hi);
+		return;
+	}
+	rc = db_pending_put(argv[1], &pi);
 	if (rc == GFS_EINVAL) {
 		reply_error(c, "CONFLICT", "txid already pending");
 		return;
@@ -292,20 +338,29 @@ cmd_put_pending(struct conn *c, int argc, char **argv)
 	if (rc == 0)
 		pending_track(argv[1], now_ms() + ld->pending_ttl_ms);
 	CRASH_POINT("leader.pending.after_txn");
-	reply_ok(c);
+	reply_line(c, "OK %llu", (unsigned long long)db_gcseq());
 }
 
-/* COMMIT <txid> -> OK <version> */
+/*
+ * COMMIT <txid> -> OK <version>; ERROR CONFLICT when the mapping's
+ * if-version is not the current version (the mapping is dropped).
+ */
 static void
 cmd_commit(struct conn *c, int argc, char **argv)
 {
-	uint32_t	version;
+	uint32_t	version, cur;
 	int		rc;
 
 	(void)argc;
 	if (arg_txid(c, argv[1]) < 0)
 		return;
-	if ((rc = db_commit(argv[1], &version)) < 0) {
+	rc = db_commit(argv[1], ld->keep_versions, &version, &cur);
+	if (rc == GFS_ECONFLICT) {
+		pending_untrack(argv[1]);
+		reply_error(c, "CONFLICT", "current version is %u", cur);
+		return;
+	}
+	if (rc < 0) {
 		reply_dberr(c, rc, "no pending txid");
 		return;
 	}
@@ -359,7 +414,7 @@ cmd_list(struct conn *c, int argc, char **argv)
 	reply_end(c);
 }
 
-/* DELETE <name> -> OK */
+/* DELETE <name> -> OK: the name and every version go to the trash. */
 static void
 cmd_delete(struct conn *c, int argc, char **argv)
 {
@@ -375,17 +430,154 @@ cmd_delete(struct conn *c, int argc, char **argv)
 	reply_ok(c);
 }
 
+/* PURGE <name> -> OK <versions>: the name and its trash entries, now. */
+static void
+cmd_purge(struct conn *c, int argc, char **argv)
+{
+	uint64_t	n;
+	int		rc;
+
+	(void)argc;
+	if (arg_name(c, argv[1]) < 0)
+		return;
+	if ((rc = db_purge(argv[1], &n)) < 0) {
+		reply_dberr(c, rc, "no such file, live or in the trash");
+		return;
+	}
+	gc_soon();
+	reply_line(c, "OK %llu", (unsigned long long)n);
+}
+
+/* PRUNE <name> <keep> -> OK <versions dropped> */
+static void
+cmd_prune(struct conn *c, int argc, char **argv)
+{
+	uint64_t	keep, n;
+	int		rc;
+
+	(void)argc;
+	if (arg_name(c, argv[1]) < 0)
+		return;
+	if (parse_u64(argv[2], 1, UINT32_MAX, &keep) < 0) {
+		reply_error(c, "BAD_NUMBER", "keep must be 1 or more");
+		return;
+	}
+	if ((rc = db_prune(argv[1], (uint32_t)keep, &n)) < 0) {
+		reply_dberr(c, rc, "no such file");
+		return;
+	}
+	if (n > 0)
+		gc_soon();
+	reply_line(c, "OK %llu", (unsigned long long)n);
+}
+
+static int
+version_one(const struct vinfo *vi, void *arg)
+{
+	char sha[GFS_HEX_LEN + 1];
+
+	reply_line(arg, "VERSION %u %llu %llu %s %s %u", vi->version,
+	    (unsigned long long)vi->size, (unsigned long long)vi->mtime,
+	    SHA_HEX(vi, sha), chunking_name((int)vi->chunking), vi->nchunks);
+	return 0;
+}
+
+/*
+ * VERSIONS <name> -> VERSION <version> <size> <mtime> <sha256|->
+ *     <chunking> <nchunks> ..., newest first, END
+ */
+static void
+cmd_versions(struct conn *c, int argc, char **argv)
+{
+	int rc;
+
+	(void)argc;
+	if (arg_name(c, argv[1]) < 0)
+		return;
+	if ((rc = db_versions(argv[1], version_one, c)) < 0) {
+		reply_dberr(c, rc, "no such file");
+		return;
+	}
+	reply_end(c);
+}
+
+static int
+trash_one(const char *name, const struct tinfo *ti, void *arg)
+{
+	char enc[GFS_MAX_NAME * 3 + 1];
+
+	name_encode(name, strlen(name), enc, sizeof(enc));
+	reply_line(arg, "TRASHED %s %llu %u %u %llu", enc,
+	    (unsigned long long)ti->deleted, ti->latest, ti->nversions,
+	    (unsigned long long)ti->size);
+	return 0;
+}
+
+/*
+ * TRASH [<prefix>] -> TRASHED <name> <deleted> <latest> <nversions>
+ *     <size> ... END
+ */
+static void
+cmd_trash(struct conn *c, int argc, char **argv)
+{
+	char	*prefix = argc > 1 ? argv[1] : "";
+
+	if (argc > 1 && name_decode(prefix) < 0) {
+		reply_error(c, "BAD_NAME", "bad percent-encoding");
+		return;
+	}
+	if (db_trash_list(prefix, trash_one, c) < 0) {
+		reply_error(c, "IO", "database failure");
+		return;
+	}
+	reply_end(c);
+}
+
+/* UNDELETE <name> [<newname>] -> OK <version> */
+static void
+cmd_undelete(struct conn *c, int argc, char **argv)
+{
+	uint32_t	version;
+	int		rc;
+
+	if (arg_name(c, argv[1]) < 0 || (argc > 2 && arg_name(c, argv[2]) < 0))
+		return;
+	rc = db_undelete(argv[1], argc > 2 ? argv[2] : NULL, &version);
+	if (rc == GFS_EEXIST) {
+		reply_error(c, "EXISTS", "a file of that name exists");
+		return;
+	}
+	if (rc < 0) {
+		reply_dberr(c, rc, "not in the trash");
+		return;
+	}
+	reply_line(c, "OK %u", version);
+}
+
 /* STATS -> VALUE stats <len>\r\n<json>\r\nEND */
 static void
 cmd_stats(struct conn *c, int argc, char **argv)
 {
-	cJSON	*o = cJSON_CreateObject();
-	char	*s;
+	cJSON		*o = cJSON_CreateObject();
+	char		*s;
+	struct dbstats	 st;
 
 	(void)argc;
 	(void)argv;
 	cJSON_AddStringToObject(o, "version", GFS_VERSION);
-	cJSON_AddNumberToObject(o, "files", (double)db_files());
+	db_stats(&st);
+	cJSON_AddNumberToObject(o, "files", (double)st.files);
+	cJSON_AddNumberToObject(o, "versions", (double)st.versions);
+	cJSON_AddNumberToObject(o, "logical_bytes", (double)st.logical);
+	cJSON_AddNumberToObject(o, "trash", (double)st.trash);
+	cJSON_AddNumberToObject(o, "chunks", (double)st.chunks);
+	cJSON_AddNumberToObject(o, "gc_queue", (double)st.gcq);
+	cJSON_AddNumberToObject(o, "gc_seq", (double)db_gcseq());
+	cJSON_AddNumberToObject(o, "gc_rounds", (double)ld->gc_rounds);
+	cJSON_AddNumberToObject(o, "gc_deleted", (double)ld->gc_deleted);
+	cJSON_AddNumberToObject(o, "gc_failed", (double)ld->gc_failed);
+	cJSON_AddNumberToObject(o, "keep_versions", ld->keep_versions);
+	cJSON_AddStringToObject(o, "chunking", chunking_name(ld->chunking));
 	cJSON_AddNumberToObject(o, "servers", ld->ring->nservers);
 	cJSON_AddNumberToObject(o, "servers_active", ring_active(ld->ring));
 	cJSON_AddNumberToObject(o, "epoch", (double)ld->ring->epoch);
@@ -409,10 +601,15 @@ const struct cmd leader_cmds[] = {
 	{ "HELLO",		3, 3, 0, cmd_hello, 0 },
 	{ "RING",		1, 1, 0, cmd_ring, 0 },
 	{ "LOOKUP",		2, 2, 0, cmd_lookup, 0 },
-	{ "PUT_PENDING",	5, 5, CMD_HASHES, cmd_put_pending, 4 },
+	{ "PUT_PENDING",	5, 8, CMD_HASHES, cmd_put_pending, 4 },
 	{ "COMMIT",		2, 2, 0, cmd_commit, 0 },
 	{ "ABORT",		2, 2, 0, cmd_abort, 0 },
 	{ "LIST",		1, 2, 0, cmd_list, 0 },
 	{ "DELETE",		2, 2, 0, cmd_delete, 0 },
+	{ "PURGE",		2, 2, 0, cmd_purge, 0 },
+	{ "PRUNE",		3, 3, 0, cmd_prune, 0 },
+	{ "VERSIONS",		2, 2, 0, cmd_versions, 0 },
+	{ "TRASH",		1, 2, 0, cmd_trash, 0 },
+	{ "UNDELETE",		2, 3, 0, cmd_undelete, 0 },
 	{ NULL,			0, 0, 0, NULL, 0 },
 };

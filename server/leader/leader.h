@@ -3,6 +3,8 @@
 
 #include <stdint.h>
 
+#include <event2/bufferevent.h>
+
 #include "gfs.h"
 #include "ring.h"
 #include "server.h"
@@ -26,6 +28,13 @@ struct leader {
 	struct lpending	*pending;
 	uint64_t	 npending;
 	uint64_t	 expired;
+	uint32_t	 keep_versions;	/* --keep-versions, 0: all */
+	int		 chunking;	/* --chunking: what clients use */
+	uint64_t	 trash_ttl_ms;	/* --trash-ttl */
+	uint64_t	 gc_ms;		/* --gc-interval */
+	uint64_t	 gc_rounds;	/* DELETE_BATCH rounds finished */
+	uint64_t	 gc_deleted;	/* chunks gone from every server */
+	uint64_t	 gc_failed;	/* rounds a server did not finish */
 };
 
 extern struct leader	*ld;
@@ -39,6 +48,13 @@ int	member_hello(const char *id, const char *addr);
 void	member_health_start(void);
 void	member_health_stop(void);
 void	member_free(void);
+struct bufferevent *leader_connect(const char *addr, uint64_t timeout_ms,
+	    bufferevent_data_cb, bufferevent_event_cb, void *arg);
+/* gc.c: trash expiry and deletion of unreferenced chunks. */
+void	gc_start(void);
+void	gc_stop(void);
+void	gc_soon(void);
+
 void	pending_track(const char *txid, uint64_t deadline);
 void	pending_untrack(const char *txid);
 void	pending_expire(uint64_t now);

@@ -10,6 +10,7 @@
 #include <event2/event.h>
 
 #include "banned.h"
+#include "chunker.h"
 #include "client.h"
 #include "crash.h"
 #include "daemon.h"
@@ -29,6 +30,8 @@ usage(int status)
 "usage: " PROG " [-dhnvV] [--listen HOST:PORT] --data DIR [--replicas N]\n"
 "                  [--pending-ttl DURATION] [--tokens N]\n"
 "                  [--health-interval DURATION] [--remove-after N]\n"
+"                  [--keep-versions N] [--trash-ttl DURATION]\n"
+"                  [--gc-interval DURATION] [--chunking MODE]\n"
 "\n"
 "  --listen HOST:PORT        address to serve (default 127.0.0.1:8000; port 0 picks one)\n"
 "  --data DIR                Berkeley DB environment (created if missing)\n"
@@ -37,6 +40,11 @@ usage(int status)
 "  --tokens N                ring tokens per chunk server (default 128)\n"
 "  --health-interval DURATION  check each chunk server this often (default 10s)\n"
 "  --remove-after N          misses that take a server off the ring (default 5)\n"
+"  --keep-versions N         keep the newest N versions of a name (default 0: all)\n"
+"  --trash-ttl DURATION      purge removed files after this (default 24h)\n"
+"  --gc-interval DURATION    delete unreferenced chunks this often (default 2s)\n"
+"  --chunking MODE           how clients cut new files: fixed, 1 KB chunks\n"
+"                            (default), or cdc, content-defined ones\n"
 "  -d                        stay in the foreground, log to stderr (default)\n"
 "  -v                        log more\n"
 "  -n                        check options and data directory, then exit\n"
@@ -67,6 +75,10 @@ main(int argc, char **argv)
 		{ "tokens",		required_argument, NULL, 'T' },
 		{ "health-interval",	required_argument, NULL, 'H' },
 		{ "remove-after",	required_argument, NULL, 'R' },
+		{ "keep-versions",	required_argument, NULL, 'K' },
+		{ "trash-ttl",		required_argument, NULL, 'X' },
+		{ "gc-interval",	required_argument, NULL, 'G' },
+		{ "chunking",		required_argument, NULL, 'C' },
 		{ "help",		no_argument, NULL, 'h' },
 		{ "version",		no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
@@ -86,6 +98,9 @@ main(int argc, char **argv)
 	ld->health_ms = 10 * 1000;
 	ld->remove_after = 5;
 	ld->pending_ttl_ms = 10 * 60 * 1000;
+	ld->trash_ttl_ms = 24 * 60 * 60 * 1000;
+	ld->gc_ms = 2 * 1000;
+	ld->chunking = CHUNK_FIXED;
 	while ((ch = getopt_long(argc, argv, "dhnvV", longopts, NULL)) != -1) {
 		switch (ch) {
 		case 'l': listen = optarg; break;
@@ -109,6 +124,25 @@ main(int argc, char **argv)
 		case 'R':
 			ld->remove_after = (uint32_t)daemon_number(PROG,
 			    "--remove-after", optarg, 1, 1000000);
+			break;
+		case 'K':
+			ld->keep_versions = (uint32_t)daemon_number(PROG,
+			    "--keep-versions", optarg, 0, UINT32_MAX);
+			break;
+		case 'X':
+			ld->trash_ttl_ms = daemon_duration(PROG, "--trash-ttl",
+			    optarg);
+			break;
+		case 'G':
+			ld->gc_ms = daemon_duration(PROG, "--gc-interval",
+			    optarg);
+			break;
+		case 'C':
+			if ((ld->chunking = chunking_parse(optarg)) < 0) {
+				fprintf(stderr, PROG ": bad --chunking '%s': "
+				    "want fixed or cdc\n", optarg);
+				exit(2);
+			}
 			break;
 		case 'd': break;
 		case 'v': verbose++; break;
@@ -162,12 +196,14 @@ main(int argc, char **argv)
 	expire = event_new(ld->srv.base, -1, EV_PERSIST, expire_cb, NULL);
 	event_add(expire, &tv);
 	member_health_start();
+	gc_start();
 
 	log_info("serving %s:%u, %d replicas", host, ld->srv.port, ld->replicas);
 	server_ready(&ld->srv, host);
 	event_base_dispatch(ld->srv.base);
 
 	event_free(expire);
+	gc_stop();
 	member_health_stop();
 	server_close(&ld->srv);
 	pending_free_all();

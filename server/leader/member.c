@@ -245,34 +245,51 @@ probe_event_cb(struct bufferevent *bev, short what, void *arg)
 	probe_done((int)(intptr_t)arg, 0);
 }
 
-static void
-probe_start(int s)
+/*
+ * A bufferevent connecting to addr (HOST:PORT) with read and write
+ * timeouts, or NULL when addr is not usable.
+ */
+struct bufferevent *
+leader_connect(const char *addr, uint64_t timeout_ms, bufferevent_data_cb rd,
+    bufferevent_event_cb ev, void *arg)
 {
-	struct probe		*p = &probes[s];
-	struct ring_server	*rs = &ld->ring->servers[s];
+	struct bufferevent	*bev;
 	struct sockaddr_in	 sin;
 	char			 host[64];
 	uint16_t		 port;
-	struct timeval		 tv = { (time_t)(ld->health_ms / 1000),
-				    (suseconds_t)(ld->health_ms % 1000) * 1000 };
+	struct timeval		 tv = { (time_t)(timeout_ms / 1000),
+				    (suseconds_t)(timeout_ms % 1000) * 1000 };
 
 	memset(&sin, 0, sizeof(sin));
 	sin.sin_family = AF_INET;
-	if (parse_hostport(rs->addr, host, sizeof(host), &port) < 0 ||
-	    inet_pton(AF_INET, host, &sin.sin_addr) != 1) {
+	if (parse_hostport(addr, host, sizeof(host), &port) < 0 ||
+	    inet_pton(AF_INET, host, &sin.sin_addr) != 1)
+		return NULL;
+	sin.sin_port = htons(port);
+	bev = bufferevent_socket_new(ld->srv.base, -1, BEV_OPT_CLOSE_ON_FREE);
+	bufferevent_setcb(bev, rd, NULL, ev, arg);
+	bufferevent_set_timeouts(bev, &tv, &tv);
+	bufferevent_enable(bev, EV_READ | EV_WRITE);
+	if (bufferevent_socket_connect(bev, (struct sockaddr *)&sin,
+	    sizeof(sin)) < 0) {
+		bufferevent_free(bev);
+		return NULL;
+	}
+	return bev;
+}
+
+static void
+probe_start(int s)
+{
+	struct probe *p = &probes[s];
+
+	p->bev = leader_connect(ld->ring->servers[s].addr, ld->health_ms,
+	    probe_read_cb, probe_event_cb, (void *)(intptr_t)s);
+	if (p->bev == NULL) {
 		health_result(s, 0);
 		return;
 	}
-	sin.sin_port = htons(port);
-	p->bev = bufferevent_socket_new(ld->srv.base, -1, BEV_OPT_CLOSE_ON_FREE);
-	bufferevent_setcb(p->bev, probe_read_cb, NULL, probe_event_cb,
-	    (void *)(intptr_t)s);
-	bufferevent_set_timeouts(p->bev, &tv, &tv);
-	bufferevent_enable(p->bev, EV_READ | EV_WRITE);
 	evbuffer_add(bufferevent_get_output(p->bev), "PING\r\n", 6);
-	if (bufferevent_socket_connect(p->bev, (struct sockaddr *)&sin,
-	    sizeof(sin)) < 0)
-		probe_done(s, 0);
 }
 
 static void

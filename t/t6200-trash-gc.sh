@@ -1,0 +1,198 @@
+#!/bin/bash
+test_description='trash, undelete, purge and garbage collection of shared chunks'
+. "$(dirname "$0")/test-lib.sh"
+
+LEADER_FLAGS="--gc-interval 100ms"
+
+# total_chunks: the "chunks" of every running chunk server, summed
+total_chunks () {
+	local i n=0 v
+	for i in "${!CHUNK_ADDR[@]}"; do
+		test -n "${CHUNK_PID[i]}" || continue
+		v=$(chunk_stats "$i" | json_num chunks) || return 1
+		n=$((n + v))
+	done
+	echo "$n"
+}
+
+# settled: the leader has nothing left to delete, and the servers hold
+# exactly two copies of each chunk the leader counts
+settled () {
+	test "$(leader_stats | json_num gc_queue)" = 0 &&
+	test "$(total_chunks)" = "$(( $(leader_stats | json_num chunks) * 2 ))"
+}
+
+test_expect_success 'start a cluster' '
+	start_cluster 3
+'
+
+test_expect_success 'rm moves a file with its versions to the trash' '
+	head -c 5000 /dev/urandom >t1 && head -c 7000 /dev/urandom >t2 &&
+	gfs put t1 doc && gfs put t2 doc &&
+	gfs rm doc &&
+	test_expect_code 1 gfs get doc >out 2>err &&
+	test -z "$(gfs ls)" &&
+	gfs ls --trash >trash &&
+	grep -q "^20[0-9-]* [0-9:]* doc$" trash &&
+	gfs ls -l --trash >trash &&
+	grep -q "^ *7000 *2 .* doc$" trash
+'
+
+test_expect_success 'the trash keeps its chunks' '
+	wait_for settled &&
+	test "$(leader_stats | json_num chunks)" = 12
+'
+
+test_expect_success 'undelete brings it back byte-identical, every version' '
+	gfs undelete doc &&
+	gfs get doc | cmp - t2 &&
+	gfs get doc@1 | cmp - t1 &&
+	test -z "$(gfs ls --trash)" &&
+	test_expect_code 1 gfs undelete doc 2>err &&
+	grep -q "not in the trash" err
+'
+
+test_expect_success 'undelete over a live name needs --as' '
+	gfs rm doc &&
+	echo new >n1 && gfs put n1 doc &&
+	test_expect_code 3 gfs undelete doc 2>err &&
+	grep -q "exists; use --as" err &&
+	gfs undelete --as doc.old doc &&
+	gfs get doc.old | cmp - t2 &&
+	gfs get doc.old@1 | cmp - t1 &&
+	gfs get doc | cmp - n1 &&
+	test_expect_code 2 gfs undelete 2>err &&
+	test_expect_code 2 gfs undelete --as "" doc 2>err
+'
+
+test_expect_success 'rm --purge frees the chunks at once, trash entries too' '
+	wait_for settled &&
+	before=$(total_chunks) &&
+	gfs rm --purge doc.old &&
+	test_expect_code 1 gfs get doc.old 2>err &&
+	test_expect_code 1 gfs undelete doc.old 2>err &&
+	wait_for settled &&
+	test "$(total_chunks)" = $((before - 24)) &&
+	gfs rm doc && gfs rm --purge doc &&
+	test -z "$(gfs ls --trash)" &&
+	test_expect_code 1 gfs rm --purge doc 2>err
+'
+
+test_expect_success 'shared chunks: only the unshared ones go' '
+	head -c 20480 /dev/urandom >a &&
+	{ head -c 10240 a; head -c 10240 /dev/urandom; } >c &&
+	gfs put a A && gfs put a B && gfs put c C &&
+	wait_for settled &&
+	n0=$(total_chunks) &&
+	gfs rm --purge A &&
+	wait_for settled &&
+	test "$(total_chunks)" = "$n0" &&
+	gfs get B | cmp - a && gfs get C | cmp - c &&
+	gfs rm --purge B &&
+	wait_for settled &&
+	test "$(total_chunks)" = $((n0 - 20)) &&
+	gfs get C | cmp - c &&
+	gfs rm --purge C &&
+	wait_for settled &&
+	test "$(total_chunks)" = $((n0 - 60)) &&
+	chunk_stats 1 | json_num gc_deleted >n && test "$(cat n)" -gt 0
+'
+
+test_expect_success 'trash expiry frees the chunks' '
+	stop_leader && start_leader --gc-interval 100ms --trash-ttl 1s &&
+	wait_for "test \"\$(ring_servers)\" = 3" &&
+	head -c 4096 /dev/urandom >e && gfs put e E &&
+	wait_for settled &&
+	before=$(total_chunks) &&
+	gfs rm E &&
+	gfs ls --trash | grep -q " E$" &&
+	wait_for "test -z \"\$(gfs ls --trash)\"" 10 &&
+	wait_for settled &&
+	test "$(total_chunks)" = $((before - 8))
+'
+
+test_expect_success 'a put racing with the deletion of the same bytes keeps them' '
+	stop_leader && start_leader --gc-interval 10ms &&
+	wait_for "test \"\$(ring_servers)\" = 3" &&
+	for i in $(seq 1 40); do
+		head -c $((i * 300 + 1)) /dev/urandom >r$i &&
+		gfs put r$i old$i || return 1
+	done &&
+	for i in $(seq 1 40); do
+		gfs rm --purge old$i & p1=$!
+		gfs put r$i new$i & p2=$!
+		wait $p1 && wait $p2 || return 1
+	done &&
+	wait_for settled &&
+	for i in $(seq 1 40); do
+		gfs get new$i | cmp - r$i || return 1
+	done &&
+	gfs fsck >out
+'
+
+# gc_crash POINT: the leader dies at POINT of a GC round; restarted, it
+# finishes the round's work, live files read and fsck is clean.
+gc_crash () {
+	head -c 6000 /dev/urandom >keep.$1 && gfs put keep.$1 keep.$1 &&
+	head -c 6000 /dev/urandom >gone.$1 && gfs put gone.$1 gone.$1 &&
+	kill_leader &&
+	GFS_CRASH=$1 start_leader --gc-interval 10ms &&
+	wait_for "test \"\$(ring_servers)\" = 3" &&
+	gfs rm --purge gone.$1 &&
+	wait_for "! kill -0 $LEADER_PID 2>/dev/null" &&
+	kill_leader &&
+	start_leader --gc-interval 10ms &&
+	wait_for "test \"\$(ring_servers)\" = 3" &&
+	wait_for settled &&
+	gfs get keep.$1 | cmp - keep.$1 &&
+	test_expect_code 1 gfs get gone.$1 2>err &&
+	gfs fsck >out
+}
+
+test_expect_success 'the leader killed after numbering a GC round' '
+	gc_crash leader.gc.after_take
+'
+
+test_expect_success 'the leader killed after the servers deleted, before it knew' '
+	gc_crash leader.gc.before_done
+'
+
+# Last: these leave an unreferenced chunk and move a server's round
+# number far ahead.
+test_expect_success 'a chunk server fences off deletion rounds (protocol)' '
+	h=$(printf x | sha256sum | cut -c1-64) &&
+	addr=${CHUNK_ADDR[1]} &&
+	seq=$(chunk_stats 1 | json_num gc_seq) &&
+	hi=$((seq + 1000000)) &&
+	printf "PUT_PENDING fence1 $h 1\r\nx\r\nCOMMIT fence1 $((hi + 5))\r\nQUIT\r\n" |
+		gfs-raw "$addr" | tr -d "\r" >out &&
+	grep -q "^OK 1$" out &&
+	printf "DELETE_BATCH $((hi + 5)) $h\r\nHAS_BATCH $h\r\nQUIT\r\n" |
+		gfs-raw "$addr" | tr -d "\r" >out &&
+	printf "OK 0\nHAVE $h\nEND\n" >want && cmp out want &&
+	printf "DELETE_BATCH $((hi + 4)) $h\r\nQUIT\r\n" |
+		gfs-raw "$addr" | tr -d "\r" >out &&
+	grep -q "^ERROR STALE" out &&
+	printf "PUT_PENDING fence2 $h 1\r\nx\r\nDELETE_BATCH $((hi + 6)) $h\r\nHAS_BATCH $h\r\nCOMMIT fence2\r\nHAS_BATCH $h\r\nQUIT\r\n" |
+		gfs-raw "$addr" | tr -d "\r" >out &&
+	printf "STORED\nOK 1\nEND\nOK 1\nHAVE $h\nEND\n" >want && cmp out want &&
+	printf "DELETE_BATCH 0\r\nDELETE_BATCH x\r\nDELETE_BATCH $((hi + 7)) nothex\r\nQUIT\r\n" |
+		gfs-raw "$addr" | tr -d "\r" >out &&
+	test "$(grep -c "^ERROR BAD_" out)" = 3
+'
+
+test_expect_success 'a restarted chunk server refuses rounds older than its HELLO' '
+	restart_chunk 1 &&
+	wait_for "test \"\$(ring_servers)\" = 3" &&
+	h=$(printf y | sha256sum | cut -c1-64) &&
+	printf "DELETE_BATCH 1 $h\r\nDELETE_BATCH 1\r\nQUIT\r\n" |
+		gfs-raw "${CHUNK_ADDR[1]}" | tr -d "\r" >out &&
+	printf "ERROR STALE%s\nOK 0\n" "$(sed -n "1s/^ERROR STALE//p" out)" >want &&
+	cmp out want && grep -q "^ERROR STALE " out
+'
+
+test_expect_success 'servers stop cleanly' '
+	stop_cluster
+'
+
+test_done
