@@ -130,6 +130,21 @@ test_expect_success 'a put racing with the deletion of the same bytes keeps them
 	gfs fsck >out
 '
 
+test_expect_success 'an abandoned put: its chunks go when its pending mapping expires' '
+	stop_leader && start_leader --gc-interval 100ms --pending-ttl 1s &&
+	wait_for "test \"\$(ring_servers)\" = 3" &&
+	wait_for settled &&
+	before=$(total_chunks) &&
+	head -c 5000 /dev/urandom >ab &&
+	test_expect_code 99 env GFS_CRASH=client.put.after_commit gfs put ab ab &&
+	test "$(total_chunks)" = $((before + 10)) &&
+	test "$(leader_stats | json_num pending)" = 1 &&
+	wait_for "test \"\$(leader_stats | json_num pending)\" = 0" 10 &&
+	wait_for settled &&
+	test "$(total_chunks)" = "$before" &&
+	test_expect_code 1 gfs get ab 2>err
+'
+
 # gc_crash POINT: the leader dies at POINT of a GC round; restarted, it
 # finishes the round's work, live files read and fsck is clean.
 gc_crash () {
