@@ -4,17 +4,6 @@ test_description='versions: put again, NAME@N, log, --if-version, prune, --keep-
 
 LEADER_FLAGS="--gc-interval 100ms"
 
-# total_chunks: the "chunks" of every running chunk server, summed
-total_chunks () {
-	local i n=0 v
-	for i in "${!CHUNK_ADDR[@]}"; do
-		test -n "${CHUNK_PID[i]}" || continue
-		v=$(chunk_stats "$i" | json_num chunks) || return 1
-		n=$((n + v))
-	done
-	echo "$n"
-}
-
 test_expect_success 'start a cluster' '
 	start_cluster 3
 '

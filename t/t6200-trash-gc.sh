@@ -4,17 +4,6 @@ test_description='trash, undelete, purge and garbage collection of shared chunks
 
 LEADER_FLAGS="--gc-interval 100ms"
 
-# total_chunks: the "chunks" of every running chunk server, summed
-total_chunks () {
-	local i n=0 v
-	for i in "${!CHUNK_ADDR[@]}"; do
-		test -n "${CHUNK_PID[i]}" || continue
-		v=$(chunk_stats "$i" | json_num chunks) || return 1
-		n=$((n + v))
-	done
-	echo "$n"
-}
-
 # settled: the leader has nothing left to delete, and the servers hold
 # exactly two copies of each chunk the leader counts
 settled () {

@@ -270,6 +270,17 @@ leader_stats () { _stats "$LEADER_ADDR"; }
 # json_num KEY: the number of "KEY" in the JSON object on stdin.
 json_num () { sed -n "s/.*\"$1\":\([0-9.e+-]*\).*/\1/p"; }
 
+# total_chunks: the "chunks" of every running chunk server, summed
+total_chunks () {
+	local i n=0 v
+	for i in "${!CHUNK_ADDR[@]}"; do
+		test -n "${CHUNK_PID[i]}" || continue
+		v=$(chunk_stats "$i" | json_num chunks) || return 1
+		n=$((n + v))
+	done
+	echo "$n"
+}
+
 # lookup_hashes NAME: the chunk hashes of a file, one a line (NAME as on
 # the wire, percent-encoded).
 lookup_hashes () {

@@ -69,7 +69,7 @@ static uint64_t		 seq;
 static void	gc_round(void);
 
 static void
-round_end(void)
+conns_free(void)
 {
 	int i;
 
@@ -79,6 +79,12 @@ round_end(void)
 	free(conns);
 	conns = NULL;
 	nconns = 0;
+}
+
+static void
+round_end(void)
+{
+	conns_free();
 	round_on = 0;
 	ld->gc_rounds++;
 	if (round_failed) {
@@ -253,17 +259,10 @@ gc_start(void)
 void
 gc_stop(void)
 {
-	int i;
-
 	if (gc_timer)
 		event_free(gc_timer);
 	if (gc_kick)
 		event_free(gc_kick);
 	gc_timer = gc_kick = NULL;
-	for (i = 0; i < nconns; i++)
-		if (conns[i].bev)
-			bufferevent_free(conns[i].bev);
-	free(conns);
-	conns = NULL;
-	nconns = 0;
+	conns_free();
 }
