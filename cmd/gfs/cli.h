@@ -32,6 +32,7 @@ int	gfs_cmd_rm(struct gfs *, int, char **);
 int	gfs_cmd_ls(struct gfs *, int, char **);
 int	gfs_cmd_status(struct gfs *, int, char **);
 int	gfs_cmd_fsck(struct gfs *, int, char **);
+int	gfs_cmd_bench(struct gfs *, int, char **);
 int	gfs_cmd_help(struct gfs *, int, char **);
 int	gfs_cmd_log(struct gfs *, int, char **);
 int	gfs_cmd_prune(struct gfs *, int, char **);

@@ -34,6 +34,10 @@ static const struct subcmd subcmds[] = {
 	    "show the leader and every chunk server" },
 	{ "fsck", gfs_cmd_fsck, "fsck [--json] [-v] [PREFIX]",
 	    "check the replicas of every chunk of every file" },
+	{ "bench", gfs_cmd_bench, "bench [--op put|get|mixed|lookup] "
+	    "[--files N] [--size BYTES] [--clients C] [--duration DURATION] "
+	    "[--json] [--keep]",
+	    "time puts, gets or lookups of many clients" },
 	{ "help", gfs_cmd_help, "help [COMMAND]", "show usage" },
 	{ NULL, NULL, NULL, NULL },
 };
