@@ -37,7 +37,7 @@ GFS_SRCS = cmd/gfs/gfs.c cmd/gfs/put.c cmd/gfs/get.c cmd/gfs/rm.c \
 	   cmd/gfs/bench.c
 UNIT_SRCS = $(wildcard t/unit/*.c)
 UNIT_BINS = $(UNIT_SRCS:.c=.t)
-HELPERS = t/helper/gfs-raw t/helper/dedup-measure
+HELPERS = t/helper/gfs-raw t/helper/dedup-measure t/helper/gfs-proxy
 
 LIB_OBJS = $(LIB_SRCS:.c=.o)
 LEADER_OBJS = $(LEADER_SRCS:.c=.o)
@@ -94,6 +94,9 @@ t/unit/%.t: t/unit/%.o lib/libgfs.a
 	$(CC) $(LDFLAGS) -o $@ $^ -levent $(LDLIBS_LIB)
 
 t/helper/gfs-raw: t/helper/gfs-raw.o
+	$(CC) $(LDFLAGS) -o $@ $<
+
+t/helper/gfs-proxy: t/helper/gfs-proxy.o
 	$(CC) $(LDFLAGS) -o $@ $<
 
 # Not run by make test: fixed against cdc chunking over edited versions.

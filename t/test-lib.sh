@@ -247,7 +247,7 @@ kill_all () {
 	local pid
 	for pid in "${!_WRAP[@]}"; do _signal "$pid" KILL; done 2>/dev/null
 	for pid in "${!_WRAP[@]}"; do _reap "$pid"; done
-	LEADER_PID=; CHUNK_PID=()
+	LEADER_PID=; CHUNK_PID=(); PROXY_PID=()
 }
 
 # stop_cluster: SIGTERM everything; fails if any server exits non-zero.
@@ -257,6 +257,35 @@ stop_cluster () {
 	for i in "${!CHUNK_PID[@]}"; do stop_chunk "$i" || rc=1; done
 	stop_leader || rc=1
 	return $rc
+}
+
+# start_proxy NAME TARGET: a fault proxy (t/helper/gfs-proxy.c) in front
+# of TARGET, logging each connection to proxy-NAME.log.  Sets
+# PROXY_ADDR[NAME], the address to use instead of TARGET, and
+# PROXY_CTL[NAME], its control port.
+declare -A PROXY_PID=() PROXY_ADDR=() PROXY_CTL=()
+start_proxy () {
+	_need_local || return 1
+	_spawn "proxy-$1" gfs-proxy -v "$2" || return 1
+	PROXY_PID[$1]=$_PID PROXY_ADDR[$1]=$_ADDR
+	PROXY_CTL[$1]=$(sed -n 's/^control \(127\.0\.0\.1:[0-9]*\)$/\1/p' \
+		"$TRASH/proxy-$1.out")
+}
+stop_proxy () { _stop "PROXY_PID[$1]" TERM; }
+
+# proxy_mode NAME MODE [MS]: pass, delay MS, drop, reset or blackhole,
+# for new and open connections alike.
+proxy_mode () {
+	local name=$1 out; shift
+	out=$(printf 'MODE %s\r\nQUIT\r\n' "$*" |
+		gfs-raw -t 2000 "${PROXY_CTL[$name]}" | tr -d '\r')
+	test "$out" = OK || { echo >&2 "proxy $name: MODE $*: $out"; return 1; }
+}
+
+# proxy_stat NAME KEY: one number (or word) of the proxy's STATS.
+proxy_stat () {
+	printf 'STATS\r\nQUIT\r\n' | gfs-raw -t 2000 "${PROXY_CTL[$1]}" |
+		tr -d '\r' | awk -v k="$2" '$1 == "STAT" && $2 == k { print $3 }'
 }
 
 # _stats ADDR: the JSON of a STATS reply.

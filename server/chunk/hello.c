@@ -42,8 +42,9 @@ hello_done(int ok, const char *why)
 		cd->registered = 0;
 	} else {
 		if (hello_failed || !cd->registered)
-			log_info("registered with leader %s, ring epoch %llu",
-			    cd->leader, (unsigned long long)hello_epoch);
+			log_info("registered with leader %s as %s, ring "
+			    "epoch %llu", cd->leader, cd->addr,
+			    (unsigned long long)hello_epoch);
 		hello_failed = 0;
 		cd->registered = 1;
 	}

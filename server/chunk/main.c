@@ -35,9 +35,11 @@ usage(int status)
 "usage: " PROG " [-dhnvV] [--listen HOST:PORT] --data DIR [--leader HOST:PORT]\n"
 "                  [--pending-ttl DURATION] [--hello-interval DURATION]\n"
 "                  [--repair-interval DURATION] [--repair-rate RATE]\n"
-"                  [--scrub-interval DURATION]\n"
+"                  [--scrub-interval DURATION] [--advertise HOST:PORT]\n"
 "\n"
 "  --listen HOST:PORT          address to serve (default 127.0.0.1:8100; port 0 picks one)\n"
+"  --advertise HOST:PORT       address to announce to the leader (default: --listen;\n"
+"                              port 0 is the listening port)\n"
 "  --data DIR                  data directory: id and segment files\n"
 "  --leader HOST:PORT          the leader (default 127.0.0.1:8000)\n"
 "  --pending-ttl DURATION      drop uncommitted chunks after this (default 10m)\n"
@@ -139,14 +141,16 @@ main(int argc, char **argv)
 		{ "repair-interval",	required_argument, NULL, 'R' },
 		{ "repair-rate",	required_argument, NULL, 'r' },
 		{ "scrub-interval",	required_argument, NULL, 'S' },
+		{ "advertise",		required_argument, NULL, 'A' },
 		{ "help",		no_argument, NULL, 'h' },
 		{ "version",		no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
 	};
 	static struct chunkd	 the;
 	const char		*listen = "127.0.0.1:8100", *data = NULL;
-	char			 host[48], lhost[64];
-	uint16_t		 port, lport;
+	const char		*advertise = NULL;
+	char			 host[48], lhost[64], ahost[48];
+	uint16_t		 port, lport, aport = 0;
 	int			 ch, verbose = 0, check = 0;
 	uint64_t		 tick;
 	struct timeval		 tv;
@@ -185,6 +189,11 @@ main(int argc, char **argv)
 		case 'S':
 			cd->scrub_ms = daemon_duration(PROG, "--scrub-interval",
 			    optarg);
+			break;
+		case 'A':
+			daemon_addr(PROG, "--advertise", optarg, ahost,
+			    sizeof(ahost), &aport);
+			advertise = ahost;
 			break;
 		case 'd': break;
 		case 'v': verbose++; break;
@@ -228,7 +237,9 @@ main(int argc, char **argv)
 	server_signals(cd->srv.base);
 	if (server_listen(&cd->srv, host, port) < 0)
 		fatal("cannot listen on %s", listen);
-	snprintf(cd->addr, sizeof(cd->addr), "%s:%u", host, cd->srv.port);
+	/* What the leader, clients and peers use: maybe a proxy's address. */
+	snprintf(cd->addr, sizeof(cd->addr), "%s:%u", advertise ? advertise :
+	    host, advertise && aport ? aport : cd->srv.port);
 
 	tick = cd->pending_ttl_ms / 4;
 	if (tick > 1000)
@@ -241,7 +252,8 @@ main(int argc, char **argv)
 	event_add(expire_timer, &tv);
 	hello_start();
 
-	log_info("id %s serving %s, leader %s", cd->id, cd->addr, cd->leader);
+	log_info("id %s serving %s:%u as %s, leader %s", cd->id, host,
+	    cd->srv.port, cd->addr, cd->leader);
 	server_ready(&cd->srv, host);
 	repair_start();
 	event_base_dispatch(cd->srv.base);
