@@ -335,6 +335,26 @@ test_expect_success '(e) drop: gets and puts fail over at once' '
 	within 2500 put_sum drp.1 drp --timeout 5s
 '
 
+# Only the inbound link cut: the server still reaches the leader and
+# says HELLO every 200 ms, but no one reaches it.  A HELLO alone must
+# not bring it back: only an answered health check does.
+test_expect_success 'inbound link cut only: removed, and it stays out while it says HELLO' '
+	link3 pass &&
+	wait_for "test \"\$(state3)\" = healthy" 10 &&
+	proxy_mode c3 blackhole &&
+	wait_for "test \"\$(state3)\" = removed" 20 &&
+	n0=$(grep -c "$id3 .* is back" leader.log) &&
+	h0=$(proxy_stat l3 accepted) &&
+	for i in 1 2 3 4 5 6; do
+		sleep 1
+		test "$(state3)" = removed || return 1
+	done &&
+	test "$(proxy_stat l3 accepted)" -gt "$h0" &&
+	test "$(grep -c "$id3 .* is back" leader.log)" = "$n0" &&
+	proxy_mode c3 pass &&
+	wait_for "test \"\$(state3)\" = healthy" 10
+'
+
 test_expect_success 'pass: healthy, fsck clean, every file byte-identical' '
 	link3 pass &&
 	wait_for "test \"\$(state3)\" = healthy" 10 &&

@@ -33,9 +33,11 @@
 /* A health check in flight; callbacks get the index, the array moves. */
 struct probe {
 	struct bufferevent	*bev;
+	int			 readmit;	/* said HELLO while not healthy */
 };
 
 static int		 epoch_bump(void);
+static void		 probe_start(int);
 static struct event	*health_timer;
 static struct probe	*probes;	/* one per server, bev NULL if idle */
 static int		 nprobes;
@@ -61,7 +63,7 @@ grow_tables(void)
 	    sizeof(*ld->last_seen));
 	ld->last_seen[n - 1] = now_ms();
 	probes = xreallocarray(probes, (size_t)n + 1, sizeof(*probes));
-	probes[n - 1].bev = NULL;
+	memset(&probes[n - 1], 0, sizeof(*probes));
 	nprobes = n;
 }
 
@@ -140,27 +142,52 @@ member_hello(const char *id, const char *addr)
 		return 0;
 	}
 	rs = &r->servers[s];
-	ld->last_seen[s] = now_ms();
-	rs->misses = 0;
 	was = rs->state;
-	if (was == SRV_HEALTHY && strcmp(rs->addr, addr) == 0)
+	if (was == SRV_HEALTHY && strcmp(rs->addr, addr) == 0) {
+		ld->last_seen[s] = now_ms();
+		rs->misses = 0;
 		return 0;
-	if (strcmp(rs->addr, addr) != 0)
+	}
+	if (strcmp(rs->addr, addr) != 0) {
 		log_info("chunk server %s moved from %s to %s", id, rs->addr,
 		    addr);
-	snprintf(rs->addr, sizeof(rs->addr), "%s", addr);
+		snprintf(rs->addr, sizeof(rs->addr), "%s", addr);
+		if (persist(s) < 0)
+			return GFS_EIO;
+	}
+	if (was == SRV_HEALTHY)
+		return 0;
+	/*
+	 * It can reach us; whether we (and so the clients) can reach it,
+	 * a health check says: only an answer brings it back.  A server
+	 * whose inbound link is cut would otherwise flap in and out.
+	 */
+	probes[s].readmit = 1;
+	if (probes[s].bev == NULL)
+		probe_start(s);
+	return 0;
+}
+
+/* A server that said HELLO answered its health check: back in the ring. */
+static void
+readmit(int s)
+{
+	struct ring_server	*rs = &ld->ring->servers[s];
+	int			 was = rs->state;
+
+	probes[s].readmit = 0;
 	rs->state = SRV_HEALTHY;
+	rs->misses = 0;
+	ld->last_seen[s] = now_ms();
 	if (persist(s) < 0) {
 		rs->state = was;
-		return GFS_EIO;
+		return;
 	}
 	if (was == SRV_REMOVED)
-		ring_build(r);
-	if (was != SRV_HEALTHY)
-		log_info("chunk server %s at %s is back (was %s), epoch %llu",
-		    id, addr, ring_state_name(was),
-		    (unsigned long long)r->epoch);
-	return 0;
+		ring_build(ld->ring);
+	log_info("chunk server %s at %s is back (was %s), epoch %llu",
+	    rs->id, rs->addr, ring_state_name(was),
+	    (unsigned long long)ld->ring->epoch);
 }
 
 /* A health check of server s answered (ok) or not. */
@@ -170,6 +197,11 @@ health_result(int s, int ok)
 	struct ring_server	*rs = &ld->ring->servers[s];
 	int			 was = rs->state;
 
+	if (ok && was != SRV_HEALTHY && probes[s].readmit) {
+		readmit(s);
+		return;
+	}
+	probes[s].readmit = 0;
 	if (was == SRV_REMOVED)
 		return;
 	if (ok) {
