@@ -31,7 +31,7 @@ LEADER_SRCS = server/leader/main.c server/leader/cmd.c server/leader/db.c \
 	      server/leader/member.c server/leader/gc.c
 CHUNK_SRCS = server/chunk/main.c server/chunk/cmd.c server/chunk/segment.c \
 	     server/chunk/index.c server/chunk/hello.c server/chunk/repair.c \
-	     server/chunk/gcfence.c
+	     server/chunk/gcfence.c server/chunk/compact.c
 GFS_SRCS = cmd/gfs/gfs.c cmd/gfs/put.c cmd/gfs/get.c cmd/gfs/rm.c \
 	   cmd/gfs/ls.c cmd/gfs/status.c cmd/gfs/fsck.c cmd/gfs/versions.c \
 	   cmd/gfs/bench.c
@@ -89,6 +89,10 @@ bin/gfs: $(GFS_OBJS) lib/libgfs.a
 
 t/unit/index.t: t/unit/index.o server/chunk/index.o lib/libgfs.a
 	$(CC) $(LDFLAGS) -o $@ $^ -levent $(LDLIBS_LIB)
+
+t/unit/segment.t: t/unit/segment.o server/chunk/segment.o server/chunk/index.o \
+		  lib/libgfs.a
+	$(CC) $(LDFLAGS) -o $@ $^ -levent $(LDLIBS_LIB) -lpthread
 
 t/unit/%.t: t/unit/%.o lib/libgfs.a
 	$(CC) $(LDFLAGS) -o $@ $^ -levent $(LDLIBS_LIB)

@@ -10,6 +10,9 @@
  *   client.put.after_commit    chunk servers committed, leader not yet
  *   chunk.commit.after_append  records written, before fdatasync
  *   chunk.commit.after_sync    durable, before the reply
+ *   chunk.compact.after_copy   records copied, before fdatasync
+ *   chunk.compact.after_sync   copies durable, before the index moves
+ *   chunk.compact.after_unlink old segment gone, before forgetting it
  *   leader.pending.after_txn   pending mapping committed, before reply
  *   leader.commit.after_txn    version committed, before the reply
  *   leader.gc.after_take       GC round numbered, no DELETE_BATCH sent

@@ -162,6 +162,8 @@ sample_value () {
 	DURATION) echo 7s ;;
 	RATE) echo 20M ;;
 	MODE) echo cdc ;;
+	SIZE) echo 1M ;;
+	PERCENT) echo 25 ;;
 	*) echo "no sample value for $1" >&2; return 1 ;;
 	esac
 }

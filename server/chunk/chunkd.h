@@ -11,11 +11,11 @@
 struct txn;
 
 /*
- * Two threads share this: the event loop (everything) and the repair
- * thread (repair.c).  lock guards st and every field from epoch down;
- * the rest belongs to the event loop, or is set before the repair
- * thread starts and only read after.  Nobody holds lock across network
- * I/O.
+ * Three threads share this: the event loop (everything), the repair
+ * thread (repair.c) and the compaction thread (compact.c).  lock guards
+ * st and every field from epoch down; the rest belongs to the event
+ * loop, or is set before the other threads start and only read after.
+ * Nobody holds lock across network I/O.
  */
 struct chunkd {
 	struct server	 srv;
@@ -27,6 +27,8 @@ struct chunkd {
 	uint64_t	 repair_ms;	/* --repair-interval */
 	uint64_t	 scrub_ms;	/* --scrub-interval */
 	uint64_t	 repair_rate;	/* --repair-rate, bytes per second */
+	uint64_t	 compact_ms;	/* --compact-interval, 0: never */
+	unsigned	 compact_pct;	/* --compact-threshold */
 	uint64_t	 started_ms;
 	struct txn	*txns;
 	uint64_t	 pending_bytes;
@@ -62,6 +64,8 @@ void	hello_stop(void);
 void	repair_init(void);
 void	repair_start(void);
 void	repair_stop(void);
+void	compact_start(void);
+void	compact_stop(void);
 
 /* gcfence.c: which chunks a deletion round may take. */
 void	gc_hello(uint64_t leader_seq);

@@ -36,6 +36,8 @@ usage(int status)
 "                  [--pending-ttl DURATION] [--hello-interval DURATION]\n"
 "                  [--repair-interval DURATION] [--repair-rate RATE]\n"
 "                  [--scrub-interval DURATION] [--advertise HOST:PORT]\n"
+"                  [--compact-interval DURATION] [--compact-threshold PERCENT]\n"
+"                  [--segment-size SIZE]\n"
 "\n"
 "  --listen HOST:PORT          address to serve (default 127.0.0.1:8100; port 0 picks one)\n"
 "  --advertise HOST:PORT       address to announce to the leader (default: --listen;\n"
@@ -47,14 +49,19 @@ usage(int status)
 "  --repair-interval DURATION  repair the replicas this often (default 60s)\n"
 "  --repair-rate RATE          copy and scrub RATE bytes/s (default 20M)\n"
 "  --scrub-interval DURATION   verify every chunk this often (default 24h)\n"
+"  --compact-interval DURATION\n"
+"                              compact segments this often, or off (default 10s)\n"
+"  --compact-threshold PERCENT\n"
+"                              when over PERCENT is garbage (default 25)\n"
+"  --segment-size SIZE         start a new segment file at SIZE (default 64M)\n"
 "  -d                          stay in the foreground, log to stderr (default)\n"
 "  -v                          log more\n"
 "  -n                          check options and data directory, then exit\n"
 "  -h, --help                  this text\n"
 "  -V, --version               print the version\n"
 "\n"
-"Durations take ms, s, m or h; a bare number is seconds.  A RATE is bytes,\n"
-"or a number followed by k, M or G (1024, 1024^2, 1024^3 bytes).\n");
+"Durations take ms, s, m or h; a bare number is seconds.  A RATE or a SIZE\n"
+"is bytes, or a number followed by k, M or G (1024, 1024^2, 1024^3 bytes).\n");
 	exit(status);
 }
 
@@ -94,25 +101,36 @@ load_id(const char *dir, char *id, size_t idsz)
 	return 0;
 }
 
-/* RATE: bytes a second, at least 1, with an optional k, M or G. */
+/* A number of bytes with an optional k, M or G; 0 when it is not one. */
 static uint64_t
-parse_rate(const char *opt, const char *arg)
+parse_bytes(const char *arg)
 {
 	char		num[32];
 	size_t		len = strlen(arg);
 	uint64_t	mult = 1, v;
 
-	if (len > 0 && len < sizeof(num)) {
-		switch (arg[len - 1]) {
-		case 'k': mult = 1024; len--; break;
-		case 'M': mult = 1024 * 1024; len--; break;
-		case 'G': mult = 1024 * 1024 * 1024; len--; break;
-		}
-		memcpy(num, arg, len);
-		num[len] = '\0';
-		if (parse_u64(num, 1, UINT64_MAX / mult, &v) == 0)
-			return v * mult;
+	if (len == 0 || len >= sizeof(num))
+		return 0;
+	switch (arg[len - 1]) {
+	case 'k': mult = 1024; len--; break;
+	case 'M': mult = 1024 * 1024; len--; break;
+	case 'G': mult = 1024 * 1024 * 1024; len--; break;
 	}
+	memcpy(num, arg, len);
+	num[len] = '\0';
+	if (parse_u64(num, 1, UINT64_MAX / mult, &v) < 0)
+		return 0;
+	return v * mult;
+}
+
+/* RATE: bytes a second, at least 1, with an optional k, M or G. */
+static uint64_t
+parse_rate(const char *opt, const char *arg)
+{
+	uint64_t v = parse_bytes(arg);
+
+	if (v > 0)
+		return v;
 	fprintf(stderr, PROG ": bad %s '%s': want bytes a second like 500k, "
 	    "20M, 1G\n", opt, arg);
 	exit(2);
@@ -142,6 +160,9 @@ main(int argc, char **argv)
 		{ "repair-rate",	required_argument, NULL, 'r' },
 		{ "scrub-interval",	required_argument, NULL, 'S' },
 		{ "advertise",		required_argument, NULL, 'A' },
+		{ "compact-interval",	required_argument, NULL, 'C' },
+		{ "compact-threshold",	required_argument, NULL, 'P' },
+		{ "segment-size",	required_argument, NULL, 'Z' },
 		{ "help",		no_argument, NULL, 'h' },
 		{ "version",		no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
@@ -152,7 +173,7 @@ main(int argc, char **argv)
 	char			 host[48], lhost[64], ahost[48];
 	uint16_t		 port, lport, aport = 0;
 	int			 ch, verbose = 0, check = 0;
-	uint64_t		 tick;
+	uint64_t		 tick, segsize = GFS_SEGMENT_SIZE;
 	struct timeval		 tv;
 
 	cd = &the;
@@ -162,6 +183,8 @@ main(int argc, char **argv)
 	cd->repair_ms = 60 * 1000;
 	cd->repair_rate = 20 * 1024 * 1024;
 	cd->scrub_ms = 24 * 60 * 60 * 1000;
+	cd->compact_ms = 10 * 1000;
+	cd->compact_pct = 25;
 	while ((ch = getopt_long(argc, argv, "dhnvV", longopts, NULL)) != -1) {
 		switch (ch) {
 		case 'l': listen = optarg; break;
@@ -195,6 +218,25 @@ main(int argc, char **argv)
 			    sizeof(ahost), &aport);
 			advertise = ahost;
 			break;
+		case 'C':
+			if (strcmp(optarg, "off") == 0 || strcmp(optarg, "0") == 0)
+				cd->compact_ms = 0;
+			else
+				cd->compact_ms = daemon_duration(PROG,
+				    "--compact-interval", optarg);
+			break;
+		case 'P':
+			cd->compact_pct = (unsigned)daemon_number(PROG,
+			    "--compact-threshold", optarg, 1, 99);
+			break;
+		case 'Z':
+			segsize = parse_bytes(optarg);
+			if (segsize < 64 * 1024 || segsize > GFS_SEGMENT_SIZE) {
+				fprintf(stderr, PROG ": bad --segment-size '%s': "
+				    "want 64k to 64M\n", optarg);
+				exit(2);
+			}
+			break;
 		case 'd': break;
 		case 'v': verbose++; break;
 		case 'n': check = 1; break;
@@ -225,9 +267,10 @@ main(int argc, char **argv)
 	repair_init();
 	if (store_open(&cd->st, data) < 0)
 		fatalx("cannot open the chunk store in '%s'", data);
+	cd->st.segsize = segsize;
 	log_info("store: %llu chunks, %llu bytes in %u segments, %.1f s",
 	    (unsigned long long)cd->st.chunks,
-	    (unsigned long long)cd->st.bytes, cd->st.active,
+	    (unsigned long long)cd->st.bytes, cd->st.files,
 	    (double)(now_ms() - cd->started_ms) / 1000);
 
 	cd->srv.base = event_base_new();
@@ -256,8 +299,10 @@ main(int argc, char **argv)
 	    cd->srv.port, cd->addr, cd->leader);
 	server_ready(&cd->srv, host);
 	repair_start();
+	compact_start();
 	event_base_dispatch(cd->srv.base);
 
+	compact_stop();
 	repair_stop();
 	hello_stop();
 	event_free(expire_timer);

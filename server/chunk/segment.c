@@ -1,9 +1,18 @@
 /*
  * Segment files seg-NNNNNNNN.dat under the data directory, each at
- * most GFS_SEGMENT_SIZE bytes, written only at the end.  Start-up scans
- * them in order, rebuilds the index, and cuts a torn tail: a record
- * with a bad magic or one that runs past the end of its file.  A record
- * whose CRC fails (bit rot) is skipped and counted, never served.
+ * most segsize (GFS_SEGMENT_SIZE) bytes, written only at the end.
+ * Start-up scans them in order, rebuilds the index, and cuts a torn
+ * tail: a record with a bad magic or one that runs past the end of its
+ * file.  A record whose CRC fails (bit rot) is skipped and counted,
+ * never served.  The last chunk record of a hash is the one indexed
+ * (all hold the same bytes); a tombstone takes out what is indexed when
+ * the scan reaches it, if that is in a segment of its range.
+ *
+ * Each segment counts the bytes of its records that the index points
+ * to (live) and of its tombstones; the rest of it is garbage, which
+ * compaction (store_compact, driven by compact.c, whose comment has the
+ * rules) gets back by copying the live records to the active segment
+ * and removing the file.
  */
 #include <sys/stat.h>
 
@@ -21,6 +30,9 @@
 #include "log.h"
 #include "segment.h"
 #include "xmalloc.h"
+
+#define REC_MAX		GFS_MAX_CHUNK	/* data bytes a record may hold */
+#define COMPACT_STEP	(256 * 1024)	/* most bytes of a segment a step */
 
 static uint32_t	crc_table[256];
 
@@ -69,7 +81,7 @@ get32(const uint8_t *p)
 /* Build a record header for data; returns the record's size. */
 static size_t
 rec_build(uint8_t *hdr, int type, const uint8_t *hash, const uint8_t *data,
-    size_t len)
+    size_t len, uint32_t hi)
 {
 	uint32_t crc;
 
@@ -78,6 +90,7 @@ rec_build(uint8_t *hdr, int type, const uint8_t *hash, const uint8_t *data,
 	hdr[4] = (uint8_t)type;
 	hdr[6] = (uint8_t)len;
 	hdr[7] = (uint8_t)(len >> 8);
+	put32(hdr + 12, hi);
 	memcpy(hdr + 16, hash, GFS_HASH_LEN);
 	crc = crc32_update(0, hdr, REC_HDR);
 	crc = crc32_update(crc, data, len);
@@ -97,6 +110,125 @@ rec_valid(const uint8_t *rec, size_t len)
 	crc = crc32_update(0, hdr, REC_HDR);
 	crc = crc32_update(crc, rec + REC_HDR, len);
 	return crc == get32(rec + 8);
+}
+
+/*
+ * The size of the record at rec, of which have bytes are at hand: 0
+ * when they do not hold all of it, SIZE_MAX when it is no record (bad
+ * magic, type or length).
+ */
+static size_t
+rec_size(const uint8_t *rec, size_t have)
+{
+	size_t len;
+
+	if (have < REC_HDR)
+		return 0;
+	len = (size_t)rec[6] | (size_t)rec[7] << 8;
+	if (get32(rec) != REC_MAGIC || len > REC_MAX ||
+	    (rec[4] != REC_CHUNK && rec[4] != REC_DELETE))
+		return SIZE_MAX;
+	return have < REC_HDR + len ? 0 : REC_HDR + len;
+}
+
+/* Payload bytes a record header claims, bounded for the accounting. */
+static size_t
+rec_len(const uint8_t *hdr)
+{
+	size_t len = (size_t)hdr[6] | (size_t)hdr[7] << 8;
+
+	return len > REC_MAX ? 0 : len;
+}
+
+/* Build a tombstone for hash covering segments lo to hi, at out. */
+static size_t
+tomb_build(uint8_t *out, const uint8_t *hash, uint32_t lo, uint32_t hi)
+{
+	put32(out + REC_HDR, lo);
+	return rec_build(out, REC_DELETE, hash, out + REC_HDR, 4, hi);
+}
+
+/* The segments the tombstone rec, in segment n, covers. */
+static void
+tomb_range(const uint8_t *rec, uint32_t n, uint32_t *lo, uint32_t *hi)
+{
+	*hi = get32(rec + 12);
+	if (*hi == 0 || *hi > n)
+		*hi = n;
+	*lo = rec_len(rec) >= 4 ? get32(rec + REC_HDR) : 1;
+	if (*lo == 0 || *lo > *hi)
+		*lo = 1;
+}
+
+/* Count bytes of tombstones covering lo to hi in segment s. */
+static void
+tomb_count(struct seg *s, uint32_t lo, uint32_t hi, size_t bytes)
+{
+	if (s->tomb == 0 || lo < s->tlo)
+		s->tlo = lo;
+	if (s->tomb == 0 || hi > s->thi)
+		s->thi = hi;
+	s->tomb += bytes;
+}
+
+/*
+ * The lowest segment number >= n with a file, or nsegs.  Numbers with
+ * no file chain on to higher ones, and the chains are cut short on the
+ * way (union-find), so that this stays cheap however many are gone.
+ */
+static uint32_t
+seg_next(struct store *st, uint32_t n)
+{
+	uint32_t r = n, t;
+
+	while (r < st->nsegs && st->segs[r].fd < 0)
+		r = st->segs[r].next;
+	while (n < r && n < st->nsegs) {
+		t = st->segs[n].next;
+		st->segs[n].next = r;
+		n = t;
+	}
+	return r;
+}
+
+/* 1 if a segment from lo to hi has a file. */
+static int
+seg_any(struct store *st, uint32_t lo, uint32_t hi)
+{
+	return lo <= hi && seg_next(st, lo) <= hi;
+}
+
+/* Mark segment n as one that may hold older copies of indexed chunks. */
+static void
+seg_moved(struct store *st, uint32_t n)
+{
+	if (!st->segs[n].moved)
+		st->nmoved++;
+	st->segs[n].moved = 1;
+}
+
+/*
+ * The lowest segment with moved set, or UINT32_MAX: a chunk indexed in
+ * segment n may have records in segments from the lower of the two on.
+ */
+static uint32_t
+seg_lowmoved(struct store *st)
+{
+	uint32_t i;
+
+	if (st->nmoved == 0)
+		return UINT32_MAX;
+	for (i = seg_next(st, 1); i < st->nsegs; i = seg_next(st, i + 1))
+		if (st->segs[i].moved)
+			return i;
+	return UINT32_MAX;
+}
+
+/* *v -= d, but never below 0: damaged headers make counts inexact. */
+static void
+sub(uint64_t *v, uint64_t d)
+{
+	*v = *v > d ? *v - d : 0;
 }
 
 static char *
@@ -132,12 +264,16 @@ seg_open(struct store *st, uint32_t n, int create)
 		st->segs = xreallocarray(st->segs, n + 1, sizeof(*st->segs));
 		memset(st->segs + st->nsegs, 0,
 		    sizeof(*st->segs) * (n + 1 - st->nsegs));
-		for (uint32_t i = st->nsegs; i <= n; i++)
+		for (uint32_t i = st->nsegs; i <= n; i++) {
 			st->segs[i].fd = -1;
+			st->segs[i].next = i + 1;
+		}
 		st->nsegs = n + 1;
 	}
+	memset(&st->segs[n], 0, sizeof(st->segs[n]));
 	st->segs[n].fd = fd;
 	st->segs[n].size = (uint64_t)sb.st_size;
+	st->files++;
 	if (create && fsync(st->dirfd) < 0) {
 		log_warn("fsync %s", st->dir);
 		return -1;
@@ -167,6 +303,54 @@ store_find(struct store *st, const uint8_t *hash, uint8_t *rec, int want_data)
 			return slot;
 	}
 	return SIZE_MAX;
+}
+
+/* Index the chunk record of len data bytes at (n, off). */
+static void
+seg_index(struct store *st, const uint8_t *hash, uint32_t n, uint32_t off,
+    size_t len)
+{
+	index_insert(&st->idx, hash_prefix(hash), n, off);
+	st->chunks++;
+	st->bytes += len;
+	st->live += REC_HDR + len;
+	st->segs[n].live += REC_HDR + len;
+	st->segs[n].nlive++;
+}
+
+/*
+ * Point the entry at slot, of a record of len data bytes, at the copy
+ * at (n, off).
+ */
+static void
+seg_repoint(struct store *st, size_t slot, uint32_t n, uint32_t off,
+    size_t len)
+{
+	struct idx_entry	*e = &st->idx.tab[slot];
+	struct seg		*from = &st->segs[e->seg], *to = &st->segs[n];
+
+	sub(&from->live, REC_HDR + len);
+	if (from->nlive > 0)
+		from->nlive--;
+	to->live += REC_HDR + len;
+	to->nlive++;
+	e->seg = n;
+	e->off = off;
+}
+
+/* Take the entry at slot, of a record of len data bytes, out of the index. */
+static void
+seg_unindex(struct store *st, size_t slot, size_t len)
+{
+	struct seg *s = &st->segs[st->idx.tab[slot].seg];
+
+	st->chunks--;
+	sub(&st->bytes, len);
+	sub(&st->live, REC_HDR + len);
+	sub(&s->live, REC_HDR + len);
+	if (s->nlive > 0)
+		s->nlive--;
+	index_remove(&st->idx, slot);
 }
 
 int
@@ -214,7 +398,7 @@ seg_scan(struct store *st, uint32_t n)
 		size_t	len, reclen;
 		uint8_t	*rec;
 
-		if (have - pos < REC_HDR + GFS_MAX_CHUNK) {
+		if (have - pos < REC_HDR + REC_MAX) {
 			memmove(buf, buf + pos, have - pos);
 			have -= pos;
 			pos = 0;
@@ -230,34 +414,38 @@ seg_scan(struct store *st, uint32_t n)
 		if (have - pos == 0)
 			break;
 		rec = buf + pos;
-		if (have - pos < REC_HDR || get32(rec) != REC_MAGIC)
+		reclen = rec_size(rec, have - pos);
+		if (reclen == 0 || reclen == SIZE_MAX)
 			goto torn;
-		len = (size_t)rec[6] | (size_t)rec[7] << 8;
-		reclen = REC_HDR + len;
-		if (len > GFS_MAX_CHUNK || have - pos < reclen ||
-		    (rec[4] != REC_CHUNK && rec[4] != REC_DELETE))
-			goto torn;
+		len = reclen - REC_HDR;
 		if (!rec_valid(rec, len)) {
 			st->corrupt++;
 			log_warnx("segment %u offset %llu: record fails its CRC, "
 			    "skipped", n, (unsigned long long)off);
 		} else if (rec[4] == REC_CHUNK) {
-			uint8_t tmp[REC_HDR];
-
-			if (store_find(st, rec + 16, tmp, 0) == SIZE_MAX) {
-				index_insert(&st->idx, hash_prefix(rec + 16), n,
-				    (uint32_t)off);
-				st->chunks++;
-				st->bytes += len;
-			}
-		} else {
 			uint8_t	tmp[REC_HDR];
 			size_t	slot = store_find(st, rec + 16, tmp, 0);
 
+			if (slot == SIZE_MAX)
+				seg_index(st, rec + 16, n, (uint32_t)off, len);
+			else {
+				/* A copy (compaction): the older one stays. */
+				if (st->idx.tab[slot].seg != n)
+					seg_moved(st, st->idx.tab[slot].seg);
+				seg_repoint(st, slot, n, (uint32_t)off,
+				    rec_len(tmp));
+			}
+		} else {
+			uint8_t		tmp[REC_HDR];
+			size_t		slot = store_find(st, rec + 16, tmp, 0);
+			uint32_t	lo, hi, seg;
+
+			tomb_range(rec, n, &lo, &hi);
+			tomb_count(s, lo, hi, reclen);
 			if (slot != SIZE_MAX) {
-				index_remove(&st->idx, slot);
-				st->chunks--;
-				st->bytes -= (size_t)tmp[6] | (size_t)tmp[7] << 8;
+				seg = st->idx.tab[slot].seg;
+				if (seg >= lo && seg <= hi)
+					seg_unindex(st, slot, rec_len(tmp));
 			}
 		}
 		pos += reclen;
@@ -298,6 +486,7 @@ store_open(struct store *st, const char *dir)
 	memset(st, 0, sizeof(*st));
 	crc_init();	/* here, before any second thread can race on it */
 	st->dir = xstrdup(dir);
+	st->segsize = GFS_SEGMENT_SIZE;
 	index_init(&st->idx, 1 << 16);
 	if ((st->dirfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0 ||
 	    (d = fdopendir(dup(st->dirfd))) == NULL) {
@@ -379,6 +568,8 @@ struct batch {
 	size_t		 len;
 	uint32_t	 seg;
 	uint64_t	 base;	/* file offset of buf[0] */
+	uint32_t	 ntomb;	/* tombstones in buf, hi seg */
+	uint32_t	 tlo;	/* their lowest lo */
 };
 
 static int
@@ -399,7 +590,10 @@ batch_flush(struct store *st, struct batch *b)
 	}
 	s->size += b->len;
 	st->disk += b->len;
+	if (b->ntomb > 0)
+		tomb_count(s, b->tlo, b->seg, (size_t)b->ntomb * REC_TOMB);
 	b->len = 0;
+	b->ntomb = 0;
 	return 0;
 }
 
@@ -407,7 +601,7 @@ batch_flush(struct store *st, struct batch *b)
 static int
 batch_room(struct store *st, struct batch *b, size_t reclen)
 {
-	if (st->segs[st->active].size + b->len + reclen <= GFS_SEGMENT_SIZE)
+	if (st->segs[st->active].size + b->len + reclen <= st->segsize)
 		return 0;
 	if (batch_flush(st, b) < 0 || seg_open(st, st->active + 1, 1) < 0)
 		return GFS_EIO;
@@ -450,7 +644,7 @@ store_append(struct store *st, const struct chunk_in *in, size_t n)
 			b.buf = xrealloc(b.buf, cap);
 		}
 		rec_build(b.buf + b.len, REC_CHUNK, in[i].hash, in[i].data,
-		    in[i].len);
+		    in[i].len, 0);
 		memcpy(b.buf + b.len + REC_HDR, in[i].data, in[i].len);
 		pl[np].hash = in[i].hash;
 		pl[np].seg = b.seg;
@@ -462,12 +656,8 @@ store_append(struct store *st, const struct chunk_in *in, size_t n)
 	if ((rc = batch_flush(st, &b)) < 0)
 		goto out;
 	/* Durable: now visible. */
-	for (i = 0; i < np; i++) {
-		index_insert(&st->idx, hash_prefix(pl[i].hash), pl[i].seg,
-		    pl[i].off);
-		st->chunks++;
-		st->bytes += pl[i].len;
-	}
+	for (i = 0; i < np; i++)
+		seg_index(st, pl[i].hash, pl[i].seg, pl[i].off, pl[i].len);
 	rc = (int)np;
  out:
 	free(b.buf);
@@ -481,18 +671,26 @@ store_delete(struct store *st, const uint8_t (*hashes)[GFS_HASH_LEN], size_t n)
 	uint8_t		 rec[REC_HDR];
 	struct batch	 b;
 	size_t		 i, count = 0;
+	uint32_t	 low = seg_lowmoved(st), lo;
 	int		 rc;
 
 	memset(&b, 0, sizeof(b));
-	b.buf = xmalloc(n * REC_HDR + 1);
+	b.buf = xmalloc(n * REC_TOMB + 1);
 	for (i = 0; i < n; i++) {
-		if (store_find(st, hashes[i], rec, 0) == SIZE_MAX)
+		size_t slot = store_find(st, hashes[i], rec, 0);
+
+		if (slot == SIZE_MAX)
 			continue;
-		if ((rc = batch_room(st, &b, REC_HDR * (n - i))) < 0)
+		lo = st->idx.tab[slot].seg;
+		if (lo > low)
+			lo = low;
+		if ((rc = batch_room(st, &b, REC_TOMB)) < 0)
 			goto fail;
 		b.seg = st->active;
-		rec_build(b.buf + b.len, REC_DELETE, hashes[i], NULL, 0);
-		b.len += REC_HDR;
+		tomb_build(b.buf + b.len, hashes[i], lo, b.seg);
+		b.len += REC_TOMB;
+		if (b.ntomb++ == 0 || lo < b.tlo)
+			b.tlo = lo;
 	}
 	if ((rc = batch_flush(st, &b)) < 0)
 		goto fail;
@@ -501,9 +699,7 @@ store_delete(struct store *st, const uint8_t (*hashes)[GFS_HASH_LEN], size_t n)
 
 		if (slot == SIZE_MAX)
 			continue;
-		index_remove(&st->idx, slot);
-		st->chunks--;
-		st->bytes -= (size_t)rec[6] | (size_t)rec[7] << 8;
+		seg_unindex(st, slot, rec_len(rec));
 		count++;
 	}
 	free(b.buf);
@@ -511,15 +707,6 @@ store_delete(struct store *st, const uint8_t (*hashes)[GFS_HASH_LEN], size_t n)
  fail:
 	free(b.buf);
 	return rc;
-}
-
-/* Payload bytes a record header claims, bounded for the accounting. */
-static size_t
-rec_len(const uint8_t *hdr)
-{
-	size_t len = (size_t)hdr[6] | (size_t)hdr[7] << 8;
-
-	return len > GFS_MAX_CHUNK ? 0 : len;
 }
 
 size_t
@@ -547,8 +734,7 @@ store_scan(struct store *st, size_t *cursor, uint8_t (*hashes)[GFS_HASH_LEN],
 			log_warnx("chunk record at segment %u offset %u has a "
 			    "damaged header: dropped from the index", e->seg,
 			    e->off);
-			index_remove(&st->idx, slot);	/* slot refilled */
-			st->chunks--;
+			seg_unindex(st, slot, rec_len(hdr)); /* slot refilled */
 			st->corrupt++;
 			continue;
 		}
@@ -567,14 +753,18 @@ store_drop(struct store *st, const uint8_t hash[GFS_HASH_LEN])
 	size_t		slot;
 	int		rc;
 
-	if (store_find(st, hash, rec, 0) == SIZE_MAX)
+	if ((slot = store_find(st, hash, rec, 0)) == SIZE_MAX)
 		return 0;
 	memset(&b, 0, sizeof(b));
-	b.buf = xmalloc(REC_HDR);
-	if ((rc = batch_room(st, &b, REC_HDR)) == 0) {
+	b.buf = xmalloc(REC_TOMB);
+	b.tlo = st->idx.tab[slot].seg;
+	if (b.tlo > seg_lowmoved(st))
+		b.tlo = seg_lowmoved(st);
+	if ((rc = batch_room(st, &b, REC_TOMB)) == 0) {
 		b.seg = st->active;
-		rec_build(b.buf, REC_DELETE, hash, NULL, 0);
-		b.len = REC_HDR;
+		tomb_build(b.buf, hash, b.tlo, b.seg);
+		b.len = REC_TOMB;
+		b.ntomb = 1;
 		rc = batch_flush(st, &b);
 	}
 	free(b.buf);
@@ -582,9 +772,297 @@ store_drop(struct store *st, const uint8_t hash[GFS_HASH_LEN])
 		return rc;
 	if ((slot = store_find(st, hash, rec, 0)) == SIZE_MAX)
 		return 0;
-	index_remove(&st->idx, slot);
-	st->chunks--;
-	st->bytes -= rec_len(rec);
+	seg_unindex(st, slot, rec_len(rec));
 	st->corrupt++;
 	return 1;
+}
+
+/*
+ * Compaction.  What is copied and which tombstones may go, and why a
+ * kill at any moment loses nothing, is explained in compact.c.
+ */
+
+uint32_t
+store_compact_pick(struct store *st, unsigned pct)
+{
+	uint32_t	n;
+	uint64_t	keep;
+
+	for (n = seg_next(st, 1); n < st->active; n = seg_next(st, n + 1)) {
+		struct seg *s = &st->segs[n];
+
+		if (s->damaged)
+			continue;
+		keep = s->live;
+		/* Carried on unless what they cover is gone: a guess. */
+		if (s->tomb > 0 && seg_any(st, s->tlo, s->thi < n ? s->thi :
+		    n - 1))
+			keep += s->tomb;
+		if (s->size == 0 || (keep < s->size &&
+		    (s->size - keep) * 100 > (uint64_t)pct * s->size))
+			return n;
+	}
+	return 0;
+}
+
+/* The index slot of the chunk record at (n, off), or SIZE_MAX. */
+static size_t
+slot_at(struct store *st, const uint8_t *hash, uint32_t n, uint64_t off)
+{
+	size_t slot = SIZE_MAX;
+
+	while (index_next(&st->idx, hash_prefix(hash), &slot))
+		if (st->idx.tab[slot].seg == n && st->idx.tab[slot].off == off)
+			return slot;
+	return SIZE_MAX;
+}
+
+/* The records a compaction step keeps, bound for the active segment. */
+struct cout {
+	uint8_t		*buf;
+	size_t		 len;
+	uint32_t	 seg;
+	uint32_t	 ntomb;		/* tombstones in buf */
+	uint32_t	 tlo, thi;	/* what they cover */
+	uint64_t	 written;	/* bytes written for this compaction */
+};
+
+/* A chunk record a step copies: from (n, off) to (seg, noff). */
+struct moved {
+	const uint8_t	*hash;
+	uint64_t	 off;
+	uint32_t	 seg, noff;
+	size_t		 len;
+};
+
+/* Append what o holds to the active segment, durably. */
+static int
+cout_flush(struct store *st, struct cout *o)
+{
+	struct seg *s = &st->segs[o->seg];
+
+	if (o->len == 0)
+		return 0;
+	if (seg_write(st, o->buf, o->len) < 0)
+		return GFS_EIO;
+	CRASH_POINT("chunk.compact.after_copy");
+	if (fdatasync(s->fd) < 0) {
+		log_warn("fdatasync segment %u", o->seg);
+		if (ftruncate(s->fd, (off_t)s->size) < 0)
+			log_warn("cut segment %u", o->seg);
+		return GFS_EIO;
+	}
+	CRASH_POINT("chunk.compact.after_sync");
+	s->size += o->len;
+	st->disk += o->len;
+	if (o->ntomb > 0)
+		tomb_count(s, o->tlo, o->thi, (size_t)o->ntomb * REC_TOMB);
+	o->written += o->len;
+	o->len = 0;
+	o->ntomb = 0;
+	return 0;
+}
+
+/*
+ * One step, under the lock: the len bytes of whole records at buf were
+ * read from segment n at offset base.  Copy the live chunk records and
+ * the tombstones still needed to the active segment, fdatasync, then
+ * point the index at the copies.
+ */
+static int
+compact_step(struct store *st, uint32_t n, const uint8_t *buf, size_t len,
+    uint64_t base, struct cout *o)
+{
+	struct moved	*mv = xreallocarray(NULL, len / REC_HDR + 1, sizeof(*mv));
+	size_t		 pos, reclen, slot, nmv = 0, i;
+	int		 rc = 0;
+
+	o->seg = st->active;
+	for (pos = 0; pos < len; pos += reclen) {
+		const uint8_t	*rec = buf + pos;
+		uint32_t	 lo = 0, hi = 0;
+		size_t		 outlen = reclen = rec_size(rec, len - pos);
+
+		if (!rec_valid(rec, reclen - REC_HDR)) {
+			/* Never copied: a new CRC would bless bad bytes. */
+			if (rec[4] != REC_CHUNK ||
+			    (slot = slot_at(st, rec + 16, n, base + pos)) ==
+			    SIZE_MAX)
+				continue;
+			log_warnx("segment %u offset %llu: chunk record fails "
+			    "its CRC: dropped from the index", n,
+			    (unsigned long long)(base + pos));
+			seg_unindex(st, slot, reclen - REC_HDR);
+			st->corrupt++;
+			continue;
+		}
+		if (rec[4] == REC_CHUNK) {
+			if (slot_at(st, rec + 16, n, base + pos) == SIZE_MAX)
+				continue;	/* deleted, or a copy */
+		} else {
+			tomb_range(rec, n, &lo, &hi);
+			if (hi >= n)
+				hi = n - 1;	/* n's own records go with it */
+			if (!seg_any(st, lo, hi))
+				continue;	/* nothing left to take out */
+			outlen = REC_TOMB;
+		}
+		if (st->segs[o->seg].size + o->len + outlen > st->segsize) {
+			if ((rc = cout_flush(st, o)) < 0)
+				goto out;
+			if (seg_open(st, st->active + 1, 1) < 0) {
+				rc = GFS_EIO;
+				goto out;
+			}
+			o->seg = ++st->active;
+		}
+		if (rec[4] == REC_CHUNK) {
+			mv[nmv].hash = rec + 16;
+			mv[nmv].off = base + pos;
+			mv[nmv].seg = o->seg;
+			mv[nmv].noff = (uint32_t)(st->segs[o->seg].size + o->len);
+			mv[nmv].len = reclen - REC_HDR;
+			nmv++;
+			memcpy(o->buf + o->len, rec, reclen);
+		} else {
+			tomb_build(o->buf + o->len, rec + 16, lo, hi);
+			if (o->ntomb++ == 0 || lo < o->tlo)
+				o->tlo = lo;
+			if (o->ntomb == 1 || hi > o->thi)
+				o->thi = hi;
+		}
+		o->len += outlen;
+	}
+	if ((rc = cout_flush(st, o)) < 0)
+		goto out;
+	/* Durable: reads go to the copies from now on. */
+	if (nmv > 0)
+		seg_moved(st, n);
+	for (i = 0; i < nmv; i++)
+		if ((slot = slot_at(st, mv[i].hash, n, mv[i].off)) != SIZE_MAX)
+			seg_repoint(st, slot, mv[i].seg, mv[i].noff, mv[i].len);
+ out:
+	free(mv);
+	return rc;
+}
+
+/*
+ * Entries that still point into segment n after every record of it was
+ * looked at: records too damaged to be recognised.  Drop them.
+ */
+static void
+compact_purge(struct store *st, uint32_t n)
+{
+	uint8_t	hdr[REC_HDR];
+	size_t	slot = 0;
+
+	while (st->segs[n].nlive > 0 && slot < st->idx.cap) {
+		struct idx_entry *e = &st->idx.tab[slot];
+
+		if (e->seg != n) {
+			slot++;
+			continue;
+		}
+		log_warnx("segment %u offset %u: damaged chunk record dropped "
+		    "from the index", n, e->off);
+		if (pread(st->segs[n].fd, hdr, REC_HDR, e->off) != REC_HDR)
+			memset(hdr, 0, sizeof(hdr));
+		seg_unindex(st, slot, rec_len(hdr));	/* slot refilled */
+		st->corrupt++;
+	}
+	st->segs[n].nlive = 0;
+	st->segs[n].live = 0;
+}
+
+int
+store_compact(struct store *st, uint32_t n, pthread_mutex_t *lock,
+    const int *stop)
+{
+	size_t		 step = st->segsize / 8 < COMPACT_STEP ?
+			    st->segsize / 8 : COMPACT_STEP;
+	size_t		 cap = step + REC_HDR + REC_MAX, have = 0, used, r;
+	uint8_t		*buf = xmalloc(cap);
+	uint64_t	 off = 0, size;
+	struct cout	 o;
+	ssize_t		 got;
+	char		*path;
+	int		 fd, rc = 0;
+
+	memset(&o, 0, sizeof(o));
+	o.buf = xmalloc(2 * cap);	/* old tombstones grow by 4 bytes */
+	pthread_mutex_lock(lock);
+	fd = st->segs[n].fd;
+	size = st->segs[n].size;
+	pthread_mutex_unlock(lock);
+	/* The segment is sealed: read without the lock, act with it. */
+	while (off < size) {
+		while (have < cap && off + have < size) {
+			got = pread(fd, buf + have, cap - have, (off_t)(off + have));
+			if (got < 0 && errno == EINTR)
+				continue;
+			if (got <= 0) {
+				log_warn("read segment %u", n);
+				rc = GFS_EIO;
+				goto out;
+			}
+			have += (size_t)got;
+		}
+		for (used = 0; used < have && used < step; used += r) {
+			r = rec_size(buf + used, have - used);
+			if (r == 0 || r == SIZE_MAX)
+				break;
+		}
+		if (used == 0) {
+			log_warnx("segment %u offset %llu: no record there; the "
+			    "segment is left as it is", n,
+			    (unsigned long long)off);
+			pthread_mutex_lock(lock);
+			st->segs[n].damaged = 1;
+			pthread_mutex_unlock(lock);
+			rc = GFS_EPROTO;
+			goto out;
+		}
+		pthread_mutex_lock(lock);
+		if (*stop)
+			rc = 1;
+		else
+			rc = compact_step(st, n, buf, used, off, &o);
+		pthread_mutex_unlock(lock);
+		if (rc != 0)
+			goto out;
+		memmove(buf, buf + used, have - used);
+		have -= used;
+		off += used;
+	}
+	pthread_mutex_lock(lock);
+	compact_purge(st, n);
+	pthread_mutex_unlock(lock);
+	/* Nothing points into it, and all it kept is durable elsewhere. */
+	path = seg_path(st, n);
+	if (unlink(path) < 0) {
+		log_warn("unlink %s", path);
+		free(path);
+		rc = GFS_EIO;
+		goto out;
+	}
+	free(path);
+	if (fsync(st->dirfd) < 0)
+		log_warn("fsync %s", st->dir);
+	CRASH_POINT("chunk.compact.after_unlink");
+	pthread_mutex_lock(lock);
+	close(fd);
+	if (st->segs[n].moved)
+		st->nmoved--;
+	memset(&st->segs[n], 0, sizeof(st->segs[n]));
+	st->segs[n].fd = -1;
+	st->segs[n].next = n + 1;
+	st->files--;
+	sub(&st->disk, size);
+	st->compactions++;
+	st->compacted += size > o.written ? size - o.written : 0;
+	pthread_mutex_unlock(lock);
+ out:
+	free(o.buf);
+	free(buf);
+	return rc;
 }

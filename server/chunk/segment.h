@@ -5,13 +5,17 @@
  * A record is a 48-byte header, then len bytes of data:
  *   magic u32 "GFSC", type u8 (REC_CHUNK or REC_DELETE), flags u8,
  *   len u16, crc u32 (CRC-32 of header with crc 0, then data),
- *   reserved u32, hash[32]
- * integers little-endian.  REC_DELETE is a tombstone: no data, the
- * chunk of that hash is gone from then on.
+ *   hi u32, hash[32]
+ * integers little-endian.  REC_DELETE is a tombstone: the chunk of that
+ * hash is gone from then on.  Its 4 data bytes are lo, a u32: it takes
+ * out a record of its hash only in segments lo to hi (compact.c says
+ * why).  Chunk records have hi 0.  Tombstones from before compaction
+ * have no data and hi 0: segments 1 to their own.
  */
 #ifndef GFS_SEGMENT_H
 #define GFS_SEGMENT_H
 
+#include <pthread.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -22,10 +26,19 @@
 #define REC_HDR		48
 #define REC_CHUNK	1
 #define REC_DELETE	2
+#define REC_TOMB	(REC_HDR + 4)	/* bytes of a tombstone */
 
+/* A segment number's file; fd -1 when there is none (any more). */
 struct seg {
 	int		fd;
+	int		damaged;	/* cannot be parsed: never compacted */
+	int		moved;		/* may hold older copies of indexed chunks */
+	uint32_t	next;		/* no file: a number >= next may have one */
 	uint64_t	size;
+	uint64_t	live;		/* bytes of the records indexed */
+	uint64_t	tomb;		/* bytes of its tombstones */
+	uint32_t	nlive;		/* records indexed */
+	uint32_t	tlo, thi;	/* the segments its tombstones cover */
 };
 
 struct store {
@@ -34,10 +47,16 @@ struct store {
 	struct seg	*segs;		/* by number; segs[0] unused */
 	uint32_t	 nsegs;		/* highest number + 1 */
 	uint32_t	 active;
+	uint32_t	 files;		/* segment files */
+	uint32_t	 nmoved;	/* segments with moved set */
+	uint64_t	 segsize;	/* roll here; GFS_SEGMENT_SIZE */
 	struct index	 idx;
 	uint64_t	 chunks;
 	uint64_t	 bytes;		/* payload bytes of live chunks */
+	uint64_t	 live;		/* their records' bytes, headers too */
 	uint64_t	 disk;		/* bytes of all segment files */
+	uint64_t	 compactions;	/* segments compacted and removed */
+	uint64_t	 compacted;	/* bytes that reclaimed */
 	uint64_t	 truncated;	/* torn bytes cut at start-up */
 	uint64_t	 corrupt;	/* damaged records: CRC at start, scrub */
 };
@@ -78,6 +97,22 @@ size_t	store_scan(struct store *, size_t *cursor,
  * when not held, or GFS_EIO.
  */
 int	store_drop(struct store *, const uint8_t hash[GFS_HASH_LEN]);
+
+/*
+ * Compaction (compact.c has the thread and the rules).  The lowest
+ * sealed segment whose reclaimable bytes are over pct percent of it,
+ * or 0; the caller holds the lock.
+ */
+uint32_t	store_compact_pick(struct store *, unsigned pct);
+/*
+ * Copy what is live of segment n to the active segment, a step at a
+ * time under *lock, then remove its file.  Called without *lock held;
+ * *stop, read under it, ends the work between steps.  Returns 0 when n
+ * is gone, 1 when stopped, GFS_EIO, or GFS_EPROTO when n cannot be
+ * parsed (it is marked damaged and left alone).
+ */
+int	store_compact(struct store *, uint32_t n, pthread_mutex_t *lock,
+	    const int *stop);
 
 uint32_t	crc32_update(uint32_t crc, const void *, size_t);
 
