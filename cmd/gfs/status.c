@@ -80,9 +80,9 @@ gfs_cmd_status(struct gfs *g, int argc, char **argv)
 			free(json);
 			snprintf(chunks, sizeof(chunks), "%.0f", jnum(o, "chunks"));
 			snprintf(bytes, sizeof(bytes), "%.0f", jnum(o, "bytes"));
-			snprintf(dbytes, sizeof(dbytes), "%.0f", jnum(o, "disk"));
+			snprintf(dbytes, sizeof(dbytes), "%.0f", jnum(o, "disk_bytes"));
 			stored += jnum(o, "bytes");
-			disk += jnum(o, "disk");
+			disk += jnum(o, "disk_bytes");
 			cJSON_Delete(o);
 		}
 		printf("%-16s  %-21s  %-9s  %6u  %8.1fs  %5.1f%%  %10s  %12s  "
