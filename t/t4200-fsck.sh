@@ -53,8 +53,13 @@ holders () {
 }
 
 # delete_on I HASH: DELETE_BATCH HASH on server I; it must have had it.
+# The round number is one past the leader's last, so that the server
+# takes it whatever rounds the leader's GC ran before.
 delete_on () {
-	printf 'DELETE_BATCH 1 %s\r\nQUIT\r\n' "$2" | gfs-raw -t 5000 "${CHUNK_ADDR[$1]}" |
+	local seq
+	seq=$(leader_stats | json_num gc_seq) && test -n "$seq" &&
+	printf 'DELETE_BATCH %s %s\r\nQUIT\r\n' $((seq + 1)) "$2" |
+		gfs-raw -t 5000 "${CHUNK_ADDR[$1]}" |
 		tr -d '\r' >del.out &&
 	grep -qx "OK 1" del.out || { cat >&2 del.out; return 1; }
 }
