@@ -66,6 +66,7 @@ median_time() {
 }
 
 BENCH=${BENCH:-all}	# all, or one section: files, repair
+load0=$(cut -d" " -f1-3 /proc/loadavg)
 mkdir -p "$work/data" "$work/local"
 head -c 10485760 /dev/urandom >"$work/data/ten"
 for ((i = 0; i < 1000; i++)); do
@@ -145,6 +146,8 @@ fi
 	echo "a leader and five chunk servers on loopback, 2 replicas, every put durable"
 	echo "(fdatasync on two chunk servers, Berkeley DB commit at the leader)."
 	echo "Each figure is the median wall time of $RUNS runs."
+	echo "Load average (1, 5, 15 min) at the start: $load0; at the end:"
+	echo "$(cut -d" " -f1-3 /proc/loadavg) (2 cores: above 2 means other work shared them)."
 	echo
 	echo "| what | seconds | rate |"
 	echo "|---|---|---|"
