@@ -778,7 +778,7 @@ repair_main(void *arg)
 			stop = cd->stopping;
 			epoch = cd->epoch;
 			if (stop || rp.on || sp.on || now >= next_repair ||
-			    now >= next_scrub || epoch != seen)
+			    now >= next_scrub || epoch > seen)
 				break;
 			ts = deadline((next_repair < next_scrub ? next_repair :
 			    next_scrub) - now);
@@ -789,7 +789,7 @@ repair_main(void *arg)
 			break;
 		if (seen == 0 && epoch != 0)	/* the first HELLO: not news */
 			seen = epoch;
-		if (epoch != seen) {	/* the ring moved on: look now */
+		if (epoch > seen) {	/* the ring moved on: look now */
 			seen = epoch;
 			if (!rp.on)
 				next_repair = now;
@@ -802,6 +802,13 @@ repair_main(void *arg)
 			if (repair_begin())
 				next_repair = now + cd->repair_ms;
 		}
+		/*
+		 * A HELLO reply naming an epoch the ring we fetched already
+		 * had is not news: a server that registered while others were
+		 * still joining would otherwise run a second pass.
+		 */
+		if (g.ring && g.ring->epoch > seen)
+			seen = g.ring->epoch;
 		if (!sp.on && now >= next_scrub) {
 			next_scrub = now + cd->scrub_ms;
 			scrub_begin();
