@@ -2,6 +2,7 @@
  * SHA-256 through OpenSSL EVP.  The digest and context are fetched
  * once: EVP_Digest() would fetch the implementation on every call.
  */
+#include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <openssl/rand.h>
 
@@ -17,10 +18,27 @@ struct hash_ctx {
 static EVP_MD		*sha256_md;
 static EVP_MD_CTX	*oneshot;
 
+/*
+ * Before any other OpenSSL call: nothing in openssl.cnf concerns
+ * SHA-256 or RAND_bytes from the default provider, and reading it cost
+ * every gfs process about 8 ms.
+ */
+static void
+crypto_init(void)
+{
+	static int done;
+
+	if (!done) {
+		OPENSSL_init_crypto(OPENSSL_INIT_NO_LOAD_CONFIG, NULL);
+		done = 1;
+	}
+}
+
 static const EVP_MD *
 md(void)
 {
 	if (sha256_md == NULL) {
+		crypto_init();
 		sha256_md = EVP_MD_fetch(NULL, "SHA256", NULL);
 		if (sha256_md == NULL)
 			abort();
@@ -91,6 +109,7 @@ random_hex(char *buf, size_t len)
 	unsigned char		r[64];
 	size_t			i;
 
+	crypto_init();
 	while (len > 0) {
 		size_t n = len > sizeof(r) ? sizeof(r) : len;
 
