@@ -7,15 +7,7 @@ LEADER_FLAGS="--gc-interval 100ms"
 CHUNK_FLAGS="--segment-size 1M --compact-interval 200ms --compact-threshold 25"
 
 # disk: bytes of every running chunk server's segment files, summed
-disk () {
-	local i n=0 v
-	for i in "${!CHUNK_ADDR[@]}"; do
-		test -n "${CHUNK_PID[i]}" || continue
-		v=$(chunk_stats "$i" | json_num disk_bytes) || return 1
-		n=$((n + v))
-	done
-	echo "$n"
-}
+disk () { sum_stat disk_bytes; }
 
 test_expect_success 'an empty cluster' '
 	start_cluster 5 &&

@@ -299,16 +299,19 @@ leader_stats () { _stats "$LEADER_ADDR"; }
 # json_num KEY: the number of "KEY" in the JSON object on stdin.
 json_num () { sed -n "s/.*\"$1\":\([0-9.e+-]*\).*/\1/p"; }
 
-# total_chunks: the "chunks" of every running chunk server, summed
-total_chunks () {
+# sum_stat KEY: STATS member KEY of every running chunk server, summed
+sum_stat () {
 	local i n=0 v
 	for i in "${!CHUNK_ADDR[@]}"; do
 		test -n "${CHUNK_PID[i]}" || continue
-		v=$(chunk_stats "$i" | json_num chunks) || return 1
+		v=$(chunk_stats "$i" | json_num "$1") && test -n "$v" || return 1
 		n=$((n + v))
 	done
 	echo "$n"
 }
+
+# total_chunks: the chunks all running chunk servers hold
+total_chunks () { sum_stat chunks; }
 
 # lookup_hashes NAME: the chunk hashes of a file, one a line (NAME as on
 # the wire, percent-encoded).
