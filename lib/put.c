@@ -266,8 +266,8 @@ put_leader(struct put *p, const char *name, uint64_t size, uint32_t *version)
 	if ((rc = cconn_reply(&g->leader, &line)) < 0) {
 		if (rc == GFS_ESERVER &&
 		    strncmp(g->leader.errmsg, "CONFLICT ", 9) == 0) {
-			snprintf(g->err, sizeof(g->err), "%s: %s (--if-version "
-			    "%lld)", name, g->leader.errmsg + 9,
+			snprintf(g->err, sizeof(g->err), "%s, not %lld "
+			    "(--if-version)", g->leader.errmsg + 9,
 			    (long long)p->opt->if_version);
 			return GFS_ECONFLICT;
 		}
