@@ -97,7 +97,8 @@ test_cmp () { diff -u "$@"; }
 
 # wait_for 'command' [seconds]: poll until the command succeeds.
 wait_for () {
-	local end=$((SECONDS + ${2:-10}))
+	# GFS_TEST_SLOW scales every bound: make test SANITIZE=1 sets 3.
+	local end=$((SECONDS + ${2:-10} * ${GFS_TEST_SLOW:-1}))
 	until eval "$1"; do
 		test $SECONDS -lt $end || { echo >&2 "wait_for: timed out: $1"; return 1; }
 		sleep 0.02
