@@ -34,7 +34,7 @@ CHUNK_SRCS = server/chunk/main.c server/chunk/cmd.c server/chunk/segment.c \
 	     server/chunk/gcfence.c server/chunk/compact.c
 GFS_SRCS = cmd/gfs/gfs.c cmd/gfs/put.c cmd/gfs/get.c cmd/gfs/rm.c \
 	   cmd/gfs/ls.c cmd/gfs/status.c cmd/gfs/fsck.c cmd/gfs/versions.c \
-	   cmd/gfs/bench.c
+	   cmd/gfs/bench.c cmd/gfs/tree.c
 UNIT_SRCS = $(wildcard t/unit/*.c)
 UNIT_BINS = $(UNIT_SRCS:.c=.t)
 HELPERS = t/helper/gfs-raw t/helper/dedup-measure t/helper/gfs-proxy

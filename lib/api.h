@@ -21,6 +21,13 @@ struct gfs {
 	char		 err[512];	/* detail of the last failure */
 };
 
+/* A file of a tree put or get: local path, name, size (put: a hint). */
+struct gfs_tfile {
+	const char	*path;
+	const char	*name;
+	uint64_t	 size;
+};
+
 struct gfs_putopt {
 	int64_t		 if_version;	/* -1: none; 0: the name must not exist */
 };
@@ -72,6 +79,9 @@ void	gfs_set_ring(struct gfs *, struct ring *);
 
 /* name is "NAME" or "NAME@VERSION" (a trailing @ and digits). */
 int	gfs_lookup(struct gfs *, const char *name, struct gfs_file *);
+/* The same in two halves, to pipeline many: send them all, then read. */
+int	gfs_lookup_send(struct gfs *, const char *name, struct gfs_file *);
+int	gfs_lookup_read(struct gfs *, struct gfs_file *);
 void	gfs_file_free(struct gfs_file *);
 int	gfs_list(struct gfs *, const char *prefix,
 	    int (*cb)(const struct gfs_entry *, void *), void *arg);
@@ -96,6 +106,25 @@ int	gfs_stats(struct cconn *, char **json);
  */
 int	gfs_put(struct gfs *, int fd, const char *name,
 	    const struct gfs_putopt *opt, uint32_t *version, uint64_t *size);
+/*
+ * gfs put -r, one worker's share: files [lo, hi) become the pending
+ * mappings <base>-<i>, their chunks committed; progress(arg, files,
+ * bytes) after each batch.  Nothing is visible before
+ * gfs_commit_group(g, base, n) makes all n files versions at once.
+ */
+int	gfs_put_files(struct gfs *, const char *base,
+	    const struct gfs_tfile *files, size_t lo, size_t hi,
+	    void (*progress)(void *, size_t, uint64_t), void *arg);
+int	gfs_commit_group(struct gfs *, const char *base, size_t n);
+int	gfs_abort_group(struct gfs *, const char *base, size_t n);
+/*
+ * gfs get -r, one worker's share: each name's latest version into its
+ * path (a temporary file renamed once whole and checked).  Names that
+ * vanished meanwhile are skipped and counted in *missing.
+ */
+int	gfs_get_files(struct gfs *, const struct gfs_tfile *files, size_t n,
+	    void (*progress)(void *, size_t, uint64_t), void *arg,
+	    size_t *missing);
 /* Write the file's bytes to fd, in order, each chunk checked. */
 int	gfs_get(struct gfs *, const struct gfs_file *, int fd);
 

@@ -29,7 +29,8 @@ crash_hit(const char *name)
 		parse_u64(crash_spec + n + 1, 1, UINT64_MAX, &want);
 	else if (crash_spec[n] != '\0')
 		return;
-	if (++crash_count < want)
+	/* Only the want-th hit: a stopped process goes on when continued. */
+	if (++crash_count != want)
 		return;
 	if (getenv("GFS_CRASH_STOP"))
 		raise(SIGSTOP);

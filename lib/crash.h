@@ -8,6 +8,9 @@
  *   client.put.after_chunks    chunks PUT_PENDING on chunk servers
  *   client.put.after_pending   pending mapping at the leader
  *   client.put.after_commit    chunk servers committed, leader not yet
+ *   client.putr.after_batch    put -r worker: a batch pending, chunks committed
+ *   client.putr.before_commit  put -r: every worker done, COMMIT_GROUP not sent
+ *   client.getr.after_window   get -r worker: a window of files written
  *   chunk.commit.after_append  records written, before fdatasync
  *   chunk.commit.after_sync    durable, before the reply
  *   chunk.compact.after_copy   records copied, before fdatasync

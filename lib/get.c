@@ -5,7 +5,10 @@
  * replica, then to the next GFS_EXTRA_CANDIDATES servers of the ring.
  * Output goes out in order, one window at a time.
  */
+#include <sys/stat.h>
+
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,6 +17,7 @@
 #include "api.h"
 #include "banned.h"
 #include "chunker.h"
+#include "crash.h"
 #include "hash.h"
 #include "proto.h"
 #include "xmalloc.h"
@@ -30,8 +34,9 @@ struct gchunk {
 
 struct get {
 	struct gfs		*g;
-	const struct gfs_file	*f;
-	size_t			 base;	/* first chunk of the window */
+	const uint8_t		(*h)[GFS_HASH_LEN];	/* the window's chunks */
+	int			*want;	/* their lengths; -1: 1 to GFS_MAX_CHUNK */
+	size_t			 base;	/* number of h[0], for messages */
 	int			 n;	/* chunks in the window */
 	struct gchunk		*ch;
 	int			*list;	/* nservers x GET_WINDOW chunk indexes */
@@ -40,18 +45,26 @@ struct get {
 };
 
 /*
- * Whether a chunk of len bytes may be chunk i: fixed chunks have known
- * lengths; content-defined ones only a bound (their hash says the rest,
- * and the total is checked at the end).
+ * The length chunk i of f must have: fixed chunks have known lengths;
+ * content-defined ones only a bound, -1 (their hash says the rest, and
+ * the total is checked at the end).
  */
 static int
-chunk_len_ok(const struct gfs_file *f, size_t i, uint64_t len)
+chunk_want(const struct gfs_file *f, size_t i)
 {
 	if (f->chunking != CHUNK_FIXED)
-		return len > 0 && len <= GFS_MAX_CHUNK;
+		return -1;
 	if (i + 1 < f->nchunks)
-		return len == GFS_CHUNK_SIZE;
-	return len == f->size - (uint64_t)i * GFS_CHUNK_SIZE;
+		return GFS_CHUNK_SIZE;
+	return (int)(f->size - (uint64_t)i * GFS_CHUNK_SIZE);
+}
+
+static int
+chunk_len_ok(const struct get *gt, int i, uint64_t len)
+{
+	if (gt->want[i] < 0)
+		return len > 0 && len <= GFS_MAX_CHUNK;
+	return len == (uint64_t)gt->want[i];
 }
 
 /* Servers that failed in this run, or that the leader finds unhealthy. */
@@ -69,7 +82,7 @@ get_candidates(struct get *gt, int i)
 	struct gchunk	*c = &gt->ch[i];
 	int		 all[GFS_MAX_REPLICAS + GFS_EXTRA_CANDIDATES], n, k;
 
-	n = ring_lookup(g->ring, hash_prefix(gt->f->hashes[gt->base + (size_t)i]),
+	n = ring_lookup(g->ring, hash_prefix(gt->h[i]),
 	    all, g->ring->replicas + GFS_EXTRA_CANDIDATES);
 	c->ncand = 0;
 	for (k = 0; k < n; k++)
@@ -115,8 +128,7 @@ get_collect(struct get *gt, int s)
 				break;
 			/* Replies come in request order, misses left out. */
 			for (k = at; k < batch_end; k++)
-				if (memcmp(gt->f->hashes[gt->base +
-				    (size_t)list[k]], h, GFS_HASH_LEN) == 0)
+				if (memcmp(gt->h[list[k]], h, GFS_HASH_LEN) == 0)
 					break;
 			if (k == batch_end)
 				continue;	/* not asked for: ignore */
@@ -125,7 +137,7 @@ get_collect(struct get *gt, int s)
 			at = k + 1;
 			hash_sha256(data, (size_t)len, got);
 			if (memcmp(got, h, GFS_HASH_LEN) != 0 ||
-			    !chunk_len_ok(gt->f, gt->base + (size_t)list[k], len)) {
+			    !chunk_len_ok(gt, list[k], len)) {
 				gt->ch[list[k]].next++;
 				continue;
 			}
@@ -165,7 +177,7 @@ get_window(struct get *gt)
 			while (c->next < c->ncand && g->chunk[c->cand[c->next]].err)
 				c->next++;
 			if (c->next >= c->ncand) {
-				hash_hex(gt->f->hashes[gt->base + (size_t)i], hex);
+				hash_hex(gt->h[i], hex);
 				snprintf(g->err, sizeof(g->err), "chunk %zu (%s): "
 				    "no replica could serve it", gt->base +
 				    (size_t)i, hex);
@@ -184,8 +196,7 @@ get_window(struct get *gt)
 			if (gt->nlist[s] == 0)
 				continue;
 			for (k = 0; k < gt->nlist[s]; k++) {
-				hash_hex(gt->f->hashes[gt->base + (size_t)list[k]],
-				    hex);
+				hash_hex(gt->h[list[k]], hex);
 				cconn_printf(&g->chunk[s], "%s%s",
 				    k % GFS_MAX_BATCH ? " " : "GET_BATCH ", hex);
 				if (k % GFS_MAX_BATCH == GFS_MAX_BATCH - 1 ||
@@ -218,6 +229,28 @@ write_all(int fd, const uint8_t *p, size_t n)
 	return 0;
 }
 
+static void
+get_init(struct get *gt, struct gfs *g)
+{
+	memset(gt, 0, sizeof(*gt));
+	gt->g = g;
+	gt->ch = xcalloc(GET_WINDOW, sizeof(*gt->ch));
+	gt->want = xcalloc(GET_WINDOW, sizeof(*gt->want));
+	gt->list = xcalloc((size_t)g->ring->nservers * GET_WINDOW, sizeof(int));
+	gt->nlist = xcalloc((size_t)g->ring->nservers + 1, sizeof(int));
+	gt->buf = xmalloc((size_t)GET_WINDOW * GFS_MAX_CHUNK);
+}
+
+static void
+get_release(struct get *gt)
+{
+	free(gt->ch);
+	free(gt->want);
+	free(gt->list);
+	free(gt->nlist);
+	free(gt->buf);
+}
+
 int
 gfs_get(struct gfs *g, const struct gfs_file *f, int fd)
 {
@@ -230,18 +263,15 @@ gfs_get(struct gfs *g, const struct gfs_file *f, int fd)
 
 	if ((rc = gfs_ring(g, f->epoch)) < 0)
 		return rc;
-	memset(&gt, 0, sizeof(gt));
-	gt.g = g;
-	gt.f = f;
-	gt.ch = xcalloc(GET_WINDOW, sizeof(*gt.ch));
-	gt.list = xcalloc((size_t)g->ring->nservers * GET_WINDOW, sizeof(int));
-	gt.nlist = xcalloc((size_t)g->ring->nservers + 1, sizeof(int));
-	gt.buf = xmalloc((size_t)GET_WINDOW * GFS_MAX_CHUNK);
+	get_init(&gt, g);
 	if (f->has_sha)
 		whole = hash_ctx_new();
 	for (gt.base = 0; gt.base < f->nchunks; gt.base += (size_t)gt.n) {
 		gt.n = (int)(f->nchunks - gt.base < GET_WINDOW ?
 		    f->nchunks - gt.base : GET_WINDOW);
+		gt.h = (const uint8_t (*)[GFS_HASH_LEN])f->hashes + gt.base;
+		for (i = 0; i < gt.n; i++)
+			gt.want[i] = chunk_want(f, gt.base + (size_t)i);
 		if (g->ring->nservers == 0) {
 			snprintf(g->err, sizeof(g->err), "no chunk servers");
 			rc = GFS_EUNAVAIL;
@@ -288,9 +318,256 @@ gfs_get(struct gfs *g, const struct gfs_file *f, int fd)
 			rc = GFS_EHASH;
 		}
 	}
-	free(gt.ch);
-	free(gt.list);
-	free(gt.nlist);
-	free(gt.buf);
+	get_release(&gt);
+	return rc;
+}
+
+/*
+ * gfs get -r: names looked up TREE_LOOKUPS at a time, pipelined; the
+ * chunks of as many small files as fill a window fetched together,
+ * every server at once; each file checked whole (size, SHA-256) and
+ * written to a temporary file beside its path, renamed into place.
+ * Files bigger than a quarter window are streamed one by one.
+ */
+#define TREE_LOOKUPS	512
+
+struct tree_get {
+	struct get		 gt;
+	int			 nservers;	/* gt sized for so many */
+	const struct gfs_tfile	*tf[GET_WINDOW];
+	struct gfs_file		 f[GET_WINDOW];
+	int			 first[GET_WINDOW + 1];
+	int			 nf;
+	uint8_t			(*h)[GFS_HASH_LEN];	/* GET_WINDOW */
+	char			 lastdir[4096];
+};
+
+/* mkdir -p of path's directory; remembers the last one made. */
+static int
+tree_mkdirs(struct tree_get *t, const char *path)
+{
+	char	 dir[4096], *p, c;
+	size_t	 n;
+
+	p = strrchr(path, '/');
+	if (p == NULL)
+		return 0;
+	n = (size_t)(p - path);
+	if (n == 0 || n >= sizeof(dir))
+		return n == 0 ? 0 : -1;
+	memcpy(dir, path, n);
+	dir[n] = '\0';
+	if (strcmp(dir, t->lastdir) == 0)
+		return 0;
+	for (p = dir + 1; ; p++) {
+		if (*p != '/' && *p != '\0')
+			continue;
+		c = *p;
+		*p = '\0';
+		if (mkdir(dir, 0777) < 0 && errno != EEXIST)
+			return -1;
+		*p = c;
+		if (c == '\0')
+			break;
+	}
+	snprintf(t->lastdir, sizeof(t->lastdir), "%s", dir);
+	return 0;
+}
+
+/* Open a temporary file beside path, its name in tmp. */
+static int
+tree_open(struct gfs *g, struct tree_get *t, const char *path, char *tmp,
+    size_t tmpsz)
+{
+	int fd;
+
+	snprintf(tmp, tmpsz, "%s.gfs-tmp-%ld", path, (long)getpid());
+	if (tree_mkdirs(t, path) < 0 ||
+	    (fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666)) < 0) {
+		snprintf(g->err, sizeof(g->err), "cannot create '%s': %s",
+		    path, strerror(errno));
+		return -1;
+	}
+	return fd;
+}
+
+static int
+tree_close(struct gfs *g, int fd, const char *tmp, const char *path, int rc)
+{
+	if (close(fd) < 0 && rc == 0) {
+		snprintf(g->err, sizeof(g->err), "cannot write '%s': %s", path,
+		    strerror(errno));
+		rc = GFS_EIO;
+	}
+	if (rc == 0 && rename(tmp, path) < 0) {
+		snprintf(g->err, sizeof(g->err), "cannot rename to '%s': %s",
+		    path, strerror(errno));
+		rc = GFS_EIO;
+	}
+	if (rc < 0)
+		unlink(tmp);
+	return rc;
+}
+
+/* Fetch the gathered small files' chunks at once, write each file. */
+static int
+tree_flush(struct gfs *g, struct tree_get *t)
+{
+	struct get	*gt = &t->gt;
+	char		 tmp[4200];
+	uint8_t		 sha[GFS_HASH_LEN];
+	size_t		 bytes = 0, start;
+	int		 i, k, fd, rc = 0;
+
+	if (t->nf == 0)
+		return 0;
+	gt->n = t->first[t->nf];
+	gt->h = (const uint8_t (*)[GFS_HASH_LEN])t->h;
+	gt->base = 0;
+	if (gt->n > 0 && (rc = get_window(gt)) < 0)
+		goto out;
+	for (k = 0; k < t->nf && rc == 0; k++) {
+		struct gfs_file *f = &t->f[k];
+
+		/* Close the gaps: each chunk moves down, never up. */
+		start = bytes;
+		for (i = t->first[k]; i < t->first[k + 1]; i++) {
+			memmove(gt->buf + bytes, gt->buf + (size_t)i *
+			    GFS_MAX_CHUNK, (size_t)gt->ch[i].len);
+			bytes += (size_t)gt->ch[i].len;
+		}
+		if (bytes - start != f->size) {
+			snprintf(g->err, sizeof(g->err), "'%s': chunks add up to "
+			    "%zu bytes, not %llu", f->name, bytes - start,
+			    (unsigned long long)f->size);
+			rc = GFS_EPROTO;
+			break;
+		}
+		if (f->has_sha) {
+			hash_sha256(gt->buf + start, bytes - start, sha);
+			if (memcmp(sha, f->sha, GFS_HASH_LEN) != 0) {
+				snprintf(g->err, sizeof(g->err), "'%s': bytes do "
+				    "not match its SHA-256", f->name);
+				rc = GFS_EHASH;
+				break;
+			}
+		}
+		if ((fd = tree_open(g, t, t->tf[k]->path, tmp, sizeof(tmp))) < 0) {
+			rc = GFS_EIO;
+			break;
+		}
+		if (write_all(fd, gt->buf + start, bytes - start) < 0) {
+			snprintf(g->err, sizeof(g->err), "cannot write '%s': %s",
+			    t->tf[k]->path, strerror(errno));
+			rc = GFS_EIO;
+		}
+		rc = tree_close(g, fd, tmp, t->tf[k]->path, rc);
+	}
+ out:
+	for (k = 0; k < t->nf; k++)
+		gfs_file_free(&t->f[k]);
+	t->nf = 0;
+	t->first[0] = 0;
+	if (rc == 0)
+		CRASH_POINT("client.getr.after_window");
+	return rc;
+}
+
+/* One looked-up file: gather it, or stream it when it is big. */
+static int
+tree_one(struct gfs *g, struct tree_get *t, const struct gfs_tfile *tf,
+    struct gfs_file *f)
+{
+	char	tmp[4200];
+	size_t	i;
+	int	fd, rc, n = t->first[t->nf];
+
+	if (f->nchunks > GET_WINDOW / 4) {
+		if ((fd = tree_open(g, t, tf->path, tmp, sizeof(tmp))) < 0) {
+			gfs_file_free(f);
+			return GFS_EIO;
+		}
+		rc = gfs_get(g, f, fd);
+		gfs_file_free(f);
+		return tree_close(g, fd, tmp, tf->path, rc);
+	}
+	if (n + (int)f->nchunks > GET_WINDOW || t->nf == GET_WINDOW) {
+		if ((rc = tree_flush(g, t)) < 0) {
+			gfs_file_free(f);
+			return rc;
+		}
+		n = 0;
+	}
+	for (i = 0; i < f->nchunks; i++) {
+		memcpy(t->h[n + (int)i], f->hashes[i], GFS_HASH_LEN);
+		t->gt.want[n + (int)i] = chunk_want(f, i);
+	}
+	t->tf[t->nf] = tf;
+	t->f[t->nf++] = *f;
+	t->first[t->nf] = n + (int)f->nchunks;
+	return 0;
+}
+
+int
+gfs_get_files(struct gfs *g, const struct gfs_tfile *files, size_t n,
+    void (*progress)(void *, size_t, uint64_t), void *arg, size_t *missing)
+{
+	struct tree_get	*t;
+	struct gfs_file	*fs;
+	size_t		 i, j, end;
+	uint64_t	 epoch, bytes;
+	int		 rc = 0, r;
+
+	*missing = 0;
+	if ((rc = gfs_ring(g, UINT64_MAX)) < 0)
+		return rc;
+	t = xcalloc(1, sizeof(*t));
+	t->h = xcalloc(GET_WINDOW, GFS_HASH_LEN);
+	fs = xcalloc(TREE_LOOKUPS, sizeof(*fs));
+	get_init(&t->gt, g);
+	t->nservers = g->ring->nservers;
+	for (i = 0; i < n && rc == 0; i = end) {
+		end = n - i < TREE_LOOKUPS ? n : i + TREE_LOOKUPS;
+		for (j = i; j < end; j++)
+			if ((rc = gfs_lookup_send(g, files[j].name,
+			    &fs[j - i])) < 0)
+				break;
+		epoch = 0;
+		for (j = i; j < end && rc == 0; j++) {
+			r = gfs_lookup_read(g, &fs[j - i]);
+			if (r == GFS_ENOENT) {
+				fs[j - i].name[0] = '\0';
+				(*missing)++;
+			} else if (r < 0)
+				rc = r;
+			else if (fs[j - i].epoch > epoch)
+				epoch = fs[j - i].epoch;
+		}
+		if (rc == 0 && epoch > 0 && (rc = gfs_ring(g, epoch)) == 0 &&
+		    g->ring->nservers != t->nservers) {
+			/* The ring grew: size the window's tables again. */
+			if ((rc = tree_flush(g, t)) == 0) {
+				get_release(&t->gt);
+				get_init(&t->gt, g);
+				t->nservers = g->ring->nservers;
+			}
+		}
+		for (bytes = 0, j = i; j < end; j++) {
+			if (rc == 0 && fs[j - i].name[0] != '\0') {
+				bytes += fs[j - i].size;
+				rc = tree_one(g, t, &files[j], &fs[j - i]);
+			} else
+				gfs_file_free(&fs[j - i]);
+		}
+		if (rc == 0)
+			rc = tree_flush(g, t);
+		if (rc == 0 && progress)
+			progress(arg, end - i, bytes);
+	}
+	tree_flush(g, t);
+	get_release(&t->gt);
+	free(t->h);
+	free(t);
+	free(fs);
 	return rc;
 }

@@ -15,6 +15,7 @@
 #define GFS_IDLE_TIMEOUT	300		/* seconds */
 #define GFS_MAX_NAME		1024		/* bytes of a file name */
 #define GFS_MAX_TXID		64		/* bytes of a transaction id */
+#define GFS_MAX_GROUP		1000000		/* files in one COMMIT_GROUP (put -r) */
 #define GFS_MAX_FILE_SIZE	(1ULL << 30)	/* bytes of one file version */
 #define GFS_MAX_FILE_CHUNKS	(GFS_MAX_FILE_SIZE / GFS_CHUNK_SIZE)
 #define GFS_MAX_PENDING_BYTES	(512ULL * 1024 * 1024) /* per chunk server */

@@ -176,12 +176,10 @@ gfs_split_version(const char *arg, char *name, size_t namesz,
 }
 
 int
-gfs_lookup(struct gfs *g, const char *arg, struct gfs_file *f)
+gfs_lookup_send(struct gfs *g, const char *arg, struct gfs_file *f)
 {
-	char		 enc[GFS_MAX_NAME * 3 + 1], *line, *argv[10];
-	uint64_t	 ver, size, n, mtime, epoch, i;
+	char		 enc[GFS_MAX_NAME * 3 + 1];
 	uint32_t	 want;
-	int		 rc, argc, mode = CHUNK_FIXED, bad;
 
 	memset(f, 0, sizeof(*f));
 	if (gfs_split_version(arg, f->name, sizeof(f->name), &want) < 0 ||
@@ -191,6 +189,26 @@ gfs_lookup(struct gfs *g, const char *arg, struct gfs_file *f)
 		cconn_printf(&g->leader, "LOOKUP %s@%u\r\n", enc, want);
 	else
 		cconn_printf(&g->leader, "LOOKUP %s\r\n", enc);
+	return 0;
+}
+
+int
+gfs_lookup(struct gfs *g, const char *arg, struct gfs_file *f)
+{
+	int rc;
+
+	if ((rc = gfs_lookup_send(g, arg, f)) < 0)
+		return rc;
+	return gfs_lookup_read(g, f);
+}
+
+int
+gfs_lookup_read(struct gfs *g, struct gfs_file *f)
+{
+	char		*line, *argv[10];
+	uint64_t	 ver, size, n, mtime, epoch, i;
+	int		 rc, argc, mode = CHUNK_FIXED, bad;
+
 	if ((rc = cconn_reply(&g->leader, &line)) < 0)
 		return gfs_leader_err(g, rc);
 	argc = proto_split(line, argv, 10);
@@ -439,5 +457,32 @@ gfs_stats(struct cconn *c, char **json)
 		free(*json);
 		return rc < 0 ? rc : cconn_fail(c, GFS_EPROTO, "STATS without END");
 	}
+	return 0;
+}
+
+int
+gfs_commit_group(struct gfs *g, const char *base, size_t n)
+{
+	char	*line;
+	int	 rc;
+
+	cconn_printf(&g->leader, "COMMIT_GROUP %s %zu\r\n", base, n);
+	if ((rc = cconn_reply(&g->leader, &line)) < 0)
+		return gfs_leader_err(g, rc);
+	if (strncmp(line, "OK", 2) != 0)
+		return gfs_leader_err(g, cconn_fail(&g->leader, GFS_EPROTO,
+		    "unexpected reply '%.40s'", line));
+	return 0;
+}
+
+int
+gfs_abort_group(struct gfs *g, const char *base, size_t n)
+{
+	char	*line;
+	int	 rc;
+
+	cconn_printf(&g->leader, "ABORT_GROUP %s %zu\r\n", base, n);
+	if ((rc = cconn_reply(&g->leader, &line)) < 0)
+		return gfs_leader_err(g, rc);
 	return 0;
 }

@@ -221,39 +221,62 @@ put_finish(struct put *p, const char *verb, const char *arg)
 	return first;
 }
 
+/* Queue a pending name mapping at the leader (enc: the encoded name). */
+static void
+pending_send(struct gfs *g, const char *txid, const char *enc, uint64_t size,
+    const uint8_t (*hashes)[GFS_HASH_LEN], size_t n,
+    const uint8_t sha[GFS_HASH_LEN], const char *cond)
+{
+	char	hex[GFS_HEX_LEN + 1];
+	size_t	i;
+
+	hash_hex(sha, hex);
+	cconn_printf(&g->leader, "PUT_PENDING %s %s %llu %zu %s %s %s\r\n",
+	    txid, enc, (unsigned long long)size, n, hex,
+	    chunking_name(g->chunking), cond);
+	for (i = 0; i < n; i++) {
+		hash_hex(hashes[i], hex);
+		hex[GFS_HEX_LEN] = '\r';
+		cconn_write(&g->leader, hex, GFS_HEX_LEN + 1);
+		cconn_write(&g->leader, "\n", 1);
+	}
+}
+
+/* Read the leader's "OK <gcseq>" to a PUT_PENDING. */
+static int
+pending_reply(struct gfs *g, uint64_t *gcseq)
+{
+	char	*line, *argv[4];
+	int	 rc;
+
+	if ((rc = cconn_reply(&g->leader, &line)) < 0)
+		return gfs_leader_err(g, rc);
+	if (proto_split(line, argv, 4) != 2 || strcmp(argv[0], "OK") != 0 ||
+	    parse_u64(argv[1], 0, UINT64_MAX, gcseq) < 0)
+		return gfs_leader_err(g, cconn_fail(&g->leader, GFS_EPROTO,
+		    "unexpected reply '%.40s'", line));
+	return 0;
+}
+
 static int
 put_leader(struct put *p, const char *name, uint64_t size, uint32_t *version)
 {
 	struct gfs	*g = p->g;
-	char		 enc[GFS_MAX_NAME * 3 + 1], hex[GFS_HEX_LEN + 1], *line;
+	char		 enc[GFS_MAX_NAME * 3 + 1], *line;
 	char		 cond[24], *argv[4];
 	uint64_t	 v, gcseq;
-	size_t		 i;
 	int		 rc;
 
 	if (name_encode(name, strlen(name), enc, sizeof(enc)) < 0)
 		return GFS_ETOOBIG;
-	hash_hex(p->sha, hex);
 	if (p->opt && p->opt->if_version >= 0)
 		snprintf(cond, sizeof(cond), "%lld",
 		    (long long)p->opt->if_version);
 	else
 		snprintf(cond, sizeof(cond), "-");
-	cconn_printf(&g->leader, "PUT_PENDING %s %s %llu %zu %s %s %s\r\n",
-	    p->txid, enc, (unsigned long long)size, p->nchunks, hex,
-	    chunking_name(g->chunking), cond);
-	for (i = 0; i < p->nchunks; i++) {
-		hash_hex(p->hashes[i], hex);
-		hex[GFS_HEX_LEN] = '\r';
-		cconn_write(&g->leader, hex, GFS_HEX_LEN + 1);
-		cconn_write(&g->leader, "\n", 1);
-	}
-	if ((rc = cconn_reply(&g->leader, &line)) < 0)
-		return gfs_leader_err(g, rc);
-	if (proto_split(line, argv, 4) != 2 || strcmp(argv[0], "OK") != 0 ||
-	    parse_u64(argv[1], 0, UINT64_MAX, &gcseq) < 0)
-		return gfs_leader_err(g, cconn_fail(&g->leader, GFS_EPROTO,
-		    "unexpected reply '%.40s'", line));
+	pending_send(g, p->txid, enc, size, p->hashes, p->nchunks, p->sha, cond);
+	if ((rc = pending_reply(g, &gcseq)) < 0)
+		return rc;
 	CRASH_POINT("client.put.after_pending");
 
 	/* The chunk servers keep these from deletions decided before. */
@@ -394,5 +417,195 @@ gfs_put(struct gfs *g, int fd, const char *name, const struct gfs_putopt *opt,
 	free(p.sent);
 	free(p.owed);
 	free(p.hashes);
+	return rc;
+}
+
+/*
+ * gfs put -r: the files [lo, hi) of a tree, as pending mappings
+ * <base>-<i> at the leader, their chunks committed on the chunk
+ * servers; nothing is visible until gfs_commit_group().  Files go in
+ * batches: the chunks of many files share one pipelined window per
+ * server and one chunk txid, the leader gets their mappings pipelined
+ * and makes them durable with one log flush, and one COMMIT per server
+ * covers the batch.  A chunk server that fails a batch is left out and
+ * the batch sent again (the same mappings again are accepted).
+ */
+#define TREE_BATCH_CHUNKS	8192
+#define TREE_BATCH_FILES	2048
+
+struct tree_put {
+	struct put		 p;
+	const struct gfs_tfile	*files;
+	const char		*base;
+	size_t			*first;		/* per file of the batch */
+	uint64_t		*size;
+	uint8_t			(*sha)[GFS_HASH_LEN];
+	uint8_t			*win;
+	int			 lens[PUT_WINDOW];
+	int			 nwin;
+};
+
+/* Chunk one file into the window, sending it whenever it fills. */
+static int
+tree_file(struct tree_put *t, size_t k, const struct gfs_tfile *f)
+{
+	struct put	*p = &t->p;
+	struct chunker	 ck;
+	struct hash_ctx	*whole;
+	int		 fd, len, rc = 0;
+
+	if ((fd = open(f->path, O_RDONLY | O_CLOEXEC)) < 0) {
+		snprintf(p->g->err, sizeof(p->g->err), "cannot open '%s': %s",
+		    f->path, strerror(errno));
+		return GFS_EIO;
+	}
+	whole = hash_ctx_new();
+	chunker_init(&ck, fd, p->g->chunking);
+	t->first[k] = p->nchunks;
+	t->size[k] = 0;
+	for (;;) {
+		uint8_t *buf = t->win + (size_t)t->nwin * GFS_MAX_CHUNK;
+
+		if ((len = chunker_next(&ck, buf)) < 0) {
+			snprintf(p->g->err, sizeof(p->g->err), "cannot read "
+			    "'%s': %s", f->path, strerror(errno));
+			rc = GFS_EIO;
+			break;
+		}
+		if (len == 0)
+			break;
+		if (t->size[k] + (uint64_t)len > GFS_MAX_FILE_SIZE) {
+			snprintf(p->g->err, sizeof(p->g->err), "'%s' is larger "
+			    "than %llu bytes", f->path,
+			    (unsigned long long)GFS_MAX_FILE_SIZE);
+			rc = GFS_ETOOBIG;
+			break;
+		}
+		t->size[k] += (uint64_t)len;
+		if (p->nchunks == p->cap) {
+			p->cap = p->cap ? p->cap * 2 : 1024;
+			p->hashes = xreallocarray(p->hashes, p->cap,
+			    GFS_HASH_LEN);
+		}
+		hash_sha256(buf, (size_t)len, p->hashes[p->nchunks++]);
+		hash_ctx_update(whole, buf, (size_t)len);
+		t->lens[t->nwin++] = len;
+		if (t->nwin == PUT_WINDOW) {
+			if ((rc = put_window(p, t->win, t->lens, t->nwin)) < 0)
+				break;
+			t->nwin = 0;
+		}
+	}
+	hash_ctx_final(whole, t->sha[k]);
+	hash_ctx_free(whole);
+	close(fd);
+	return rc;
+}
+
+/* One attempt at the batch [lo, hi). */
+static int
+tree_batch(struct tree_put *t, size_t lo, size_t hi)
+{
+	struct put	*p = &t->p;
+	struct gfs	*g = p->g;
+	char		 txid[GFS_MAX_TXID + 1], enc[GFS_MAX_NAME * 3 + 1];
+	char		 arg[24];
+	uint64_t	 gcseq, max = 0;
+	size_t		 i;
+	int		 rc;
+
+	random_hex(p->txid, 32);
+	memset(p->touched, 0, sizeof(int) * (size_t)g->ring->nservers);
+	memset(p->owed, 0, sizeof(int) * (size_t)g->ring->nservers);
+	p->nchunks = 0;
+	p->retry = 0;
+	t->nwin = 0;
+	for (i = lo; i < hi; i++)
+		if ((rc = tree_file(t, i - lo, &t->files[i])) < 0)
+			return rc;
+	if (t->nwin > 0 && (rc = put_window(p, t->win, t->lens, t->nwin)) < 0)
+		return rc;
+	for (i = lo; i < hi; i++) {
+		const char *name = t->files[i].name;
+
+		if (name_encode(name, strlen(name), enc, sizeof(enc)) < 0)
+			return GFS_ETOOBIG;
+		snprintf(txid, sizeof(txid), "%s-%zu", t->base, i);
+		pending_send(g, txid, enc, t->size[i - lo],
+		    (const uint8_t (*)[GFS_HASH_LEN])p->hashes + t->first[i - lo],
+		    (i + 1 < hi ? t->first[i + 1 - lo] : p->nchunks) -
+		    t->first[i - lo], t->sha[i - lo], "-");
+	}
+	for (i = lo; i < hi; i++) {
+		if ((rc = pending_reply(g, &gcseq)) < 0) {
+			snprintf(g->err + strlen(g->err), sizeof(g->err) -
+			    strlen(g->err), " (for '%s')", t->files[i].name);
+			return rc;
+		}
+		if (gcseq > max)
+			max = gcseq;
+	}
+	snprintf(arg, sizeof(arg), "%llu", (unsigned long long)max);
+	return put_finish(p, "COMMIT", arg);
+}
+
+int
+gfs_put_files(struct gfs *g, const char *base, const struct gfs_tfile *files,
+    size_t lo, size_t hi, void (*progress)(void *, size_t, uint64_t),
+    void *arg)
+{
+	struct tree_put	 t;
+	size_t		 end, i, nc, cap = TREE_BATCH_FILES;
+	uint64_t	 bytes;
+	int		 rc = 0, attempt;
+
+	if ((rc = gfs_ring(g, UINT64_MAX)) < 0)
+		return rc;
+	if (ring_active(g->ring) < g->ring->replicas) {
+		snprintf(g->err, sizeof(g->err), "%d chunk servers for %d "
+		    "replicas", ring_active(g->ring), g->ring->replicas);
+		return GFS_ENOSERVERS;
+	}
+	memset(&t, 0, sizeof(t));
+	t.p.g = g;
+	t.p.touched = xcalloc((size_t)g->ring->nservers, sizeof(int));
+	t.p.sent = xcalloc((size_t)g->ring->nservers, sizeof(int));
+	t.p.owed = xcalloc((size_t)g->ring->nservers, sizeof(int));
+	t.files = files;
+	t.base = base;
+	t.first = xcalloc(cap, sizeof(*t.first));
+	t.size = xcalloc(cap, sizeof(*t.size));
+	t.sha = xcalloc(cap, sizeof(*t.sha));
+	t.win = xmalloc((size_t)PUT_WINDOW * GFS_MAX_CHUNK);
+	for (i = lo; i < hi && rc == 0; i = end) {
+		/* A batch: files up to about TREE_BATCH_CHUNKS chunks. */
+		for (end = i, nc = 0; end < hi && end - i < TREE_BATCH_FILES &&
+		    (end == i || nc < TREE_BATCH_CHUNKS); end++)
+			nc += files[end].size / GFS_CHUNK_SIZE + 1;
+		for (attempt = 1; ; attempt++) {
+			rc = tree_batch(&t, i, end);
+			if (rc == 0)
+				break;
+			/* Its chunk holds go; its mappings wait for a retry. */
+			put_finish(&t.p, "ABORT", NULL);
+			if (!t.p.retry || attempt == PUT_ATTEMPTS)
+				break;
+		}
+		if (rc == 0)
+			CRASH_POINT("client.putr.after_batch");
+		if (rc == 0 && progress) {
+			for (bytes = 0, nc = 0; nc < end - i; nc++)
+				bytes += t.size[nc];
+			progress(arg, end - i, bytes);
+		}
+	}
+	free(t.p.touched);
+	free(t.p.sent);
+	free(t.p.owed);
+	free(t.p.hashes);
+	free(t.first);
+	free(t.size);
+	free(t.sha);
+	free(t.win);
 	return rc;
 }

@@ -6,6 +6,16 @@
  * for its hash lines.  Handlers reply through reply_*() only.  Reading
  * pauses while the output holds more than GFS_MAX_OUTBUF bytes, and
  * resumes when it drains to half of that.
+ *
+ * Group commit: a handler that changed durable state without syncing
+ * it calls server_need_sync().  From then on every reply, on every
+ * connection, is held in that connection's own buffer; an event made
+ * active at that moment runs after every request already read in this
+ * pass of the loop, calls the server's sync() once for all of them, and
+ * only then lets the held replies go, in order.  So nothing is
+ * acknowledged before it is on disk, and no reader is shown state that
+ * is not durable yet, yet one fdatasync covers every commit that came
+ * in meanwhile.
  */
 #include <sys/socket.h>
 
@@ -58,6 +68,11 @@ struct conn {
 	uint8_t			(*hashes)[GFS_HASH_LEN];
 	size_t			 nhashes, want_hashes;
 	int			 hashes_bad;
+
+	/* Replies held until the next sync; see server_need_sync(). */
+	struct evbuffer		*held;
+	struct conn		*held_next;
+	int			 on_held;
 };
 
 static void	conn_read_cb(struct bufferevent *, void *);
@@ -95,17 +110,91 @@ conn_free(struct conn *c)
 	if (c->next)
 		c->next->prev = c->prev;
 	s->nconns--;
+	if (c->on_held) {
+		struct conn **pp;
+
+		for (pp = &s->held; *pp != c; pp = &(*pp)->held_next)
+			;
+		*pp = c->held_next;
+	}
+	if (c->held)
+		evbuffer_free(c->held);
 	conn_reset(c);
 	bufferevent_free(c->bev);
 	free(c);
 }
 
+/* Where a reply goes: the socket, or the held buffer while unsynced. */
+static struct evbuffer *
+conn_out(struct conn *c)
+{
+	struct server *s = c->srv;
+
+	if (!s->dirty)
+		return bufferevent_get_output(c->bev);
+	if (c->held == NULL)
+		c->held = evbuffer_new();
+	if (!c->on_held) {
+		c->on_held = 1;
+		c->held_next = s->held;
+		s->held = c;
+	}
+	return c->held;
+}
+
+static size_t
+conn_outlen(struct conn *c)
+{
+	return evbuffer_get_length(bufferevent_get_output(c->bev)) +
+	    (c->held ? evbuffer_get_length(c->held) : 0);
+}
+
+/* The sync event: make durable, then release every held reply. */
+static void
+server_sync_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct server	*s = arg;
+	struct conn	*c;
+
+	(void)fd;
+	(void)what;
+	if (!s->dirty)
+		return;
+	s->sync(s);
+	s->dirty = 0;
+	s->syncs++;
+	while ((c = s->held) != NULL) {
+		s->held = c->held_next;
+		c->on_held = 0;
+		c->held_next = NULL;
+		evbuffer_add_buffer(bufferevent_get_output(c->bev), c->held);
+		if (c->close_after && !c->in_dispatch &&
+		    conn_outlen(c) == 0)
+			conn_free(c);
+	}
+}
+
+void
+server_need_sync(struct server *s)
+{
+	if (s->sync == NULL || s->dirty)
+		return;
+	if (s->syncev == NULL)
+		s->syncev = event_new(s->base, -1, 0, server_sync_cb, s);
+	s->dirty = 1;
+	event_active(s->syncev, EV_WRITE, 0);
+}
+
+void
+server_sync_now(struct server *s)
+{
+	server_sync_cb(-1, 0, s);
+}
+
 static void
 conn_close_now_or_later(struct conn *c)
 {
-	struct evbuffer *out = bufferevent_get_output(c->bev);
-
-	if (evbuffer_get_length(out) == 0 && !c->in_dispatch) {
+	if (conn_outlen(c) == 0 && !c->in_dispatch) {
 		conn_free(c);
 		return;
 	}
@@ -141,13 +230,13 @@ conn_close_after_reply(struct conn *c)
 void
 reply_raw(struct conn *c, const void *data, size_t len)
 {
-	evbuffer_add(bufferevent_get_output(c->bev), data, len);
+	evbuffer_add(conn_out(c), data, len);
 }
 
 void
 reply_line(struct conn *c, const char *fmt, ...)
 {
-	struct evbuffer	*out = bufferevent_get_output(c->bev);
+	struct evbuffer	*out = conn_out(c);
 	va_list		 ap;
 
 	va_start(ap, fmt);
@@ -171,7 +260,7 @@ reply_end(struct conn *c)
 void
 reply_error(struct conn *c, const char *code, const char *fmt, ...)
 {
-	struct evbuffer	*out = bufferevent_get_output(c->bev);
+	struct evbuffer	*out = conn_out(c);
 	va_list		 ap;
 
 	evbuffer_add_printf(out, "ERROR %s ", code);
@@ -184,7 +273,7 @@ reply_error(struct conn *c, const char *code, const char *fmt, ...)
 void
 reply_value(struct conn *c, const char *key, const void *data, size_t len)
 {
-	struct evbuffer *out = bufferevent_get_output(c->bev);
+	struct evbuffer *out = conn_out(c);
 
 	evbuffer_add_printf(out, "VALUE %s %zu\r\n", key, len);
 	evbuffer_add(out, data, len);
@@ -289,12 +378,11 @@ static void
 conn_process(struct conn *c)
 {
 	struct evbuffer	*in = bufferevent_get_input(c->bev);
-	struct evbuffer	*out = bufferevent_get_output(c->bev);
 	size_t		 n;
 	char		*line;
 
 	while (!c->close_after) {
-		if (evbuffer_get_length(out) > GFS_MAX_OUTBUF) {
+		if (conn_outlen(c) > GFS_MAX_OUTBUF) {
 			/* Resume from the write callback once it drains. */
 			c->paused = 1;
 			bufferevent_disable(c->bev, EV_READ);
@@ -405,14 +493,14 @@ static void
 conn_write_cb(struct bufferevent *bev, void *arg)
 {
 	struct conn	*c = arg;
-	struct evbuffer	*out = bufferevent_get_output(bev);
 
+	(void)bev;
 	if (c->close_after) {
-		if (evbuffer_get_length(out) == 0)
+		if (conn_outlen(c) == 0)
 			conn_free(c);
 		return;
 	}
-	if (c->paused && evbuffer_get_length(out) <= GFS_MAX_OUTBUF / 2) {
+	if (c->paused && conn_outlen(c) <= GFS_MAX_OUTBUF / 2) {
 		c->paused = 0;
 		bufferevent_enable(c->bev, EV_READ);
 		conn_process(c);
@@ -511,6 +599,10 @@ server_close(struct server *s)
 {
 	while (s->conns)
 		conn_free(s->conns);
+	if (s->syncev)
+		event_free(s->syncev);
+	s->syncev = NULL;
+	s->dirty = 0;
 	if (s->lis)
 		evconnlistener_free(s->lis);
 	s->lis = NULL;

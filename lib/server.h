@@ -32,7 +32,18 @@ struct server {
 	size_t			 max_data;	/* CMD_DATA bound */
 	size_t			 max_hashes;	/* CMD_HASHES bound */
 	void			*udata;
+	/*
+	 * Group commit: makes durable whatever changed since the last
+	 * call; see server_need_sync().  A failure to sync is fatal, as
+	 * replies are already composed (PostgreSQL's answer to a failed
+	 * fsync too): restart and recovery sort it out.
+	 */
+	void			(*sync)(struct server *);
+	uint64_t		 syncs;		/* sync() calls */
 	/* private */
+	struct event		*syncev;
+	struct conn		*held;		/* conns with held replies */
+	int			 dirty;
 	struct evconnlistener	*lis;
 	struct conn		*conns;
 	int			 nconns;
@@ -59,6 +70,15 @@ void	reply_error(struct conn *, const char *code, const char *fmt, ...)
 	    PRINTFLIKE(3, 4);
 void	reply_value(struct conn *, const char *key, const void *data, size_t len);
 void	reply_raw(struct conn *, const void *data, size_t len);
+
+/*
+ * State changed that sync() must make durable: hold every reply, on
+ * every connection, until sync() has run, once, after every request
+ * already read.  Without a sync function it does nothing.
+ */
+void	server_need_sync(struct server *);
+/* Run sync() now if anything waits for it (before a crash point). */
+void	server_sync_now(struct server *);
 
 /* Signals: SIGTERM and SIGINT break the loop, SIGPIPE is ignored. */
 void	server_signals(struct event_base *);

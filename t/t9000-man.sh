@@ -273,6 +273,11 @@ help_commands () {
 		on { print $1 }'
 }
 
+# help_usage CMD: the usage lines of "gfs help CMD", one per form of it.
+help_usage () {
+	gfs help "$1" | sed "/^$/q" | sed -E "s/^(usage:)? +//; /^$/d"
+}
+
 test_expect_success 'gfs: every command of gfs help has a COMMANDS entry' '
 	help_commands >cmds &&
 	not_empty cmds &&
@@ -295,9 +300,9 @@ test_expect_success 'gfs: usage lines of gfs help are the SYNOPSIS' '
 	# "gfs help CMD" (so that it is checked too).
 	{
 		head -n 1 usage0
-		while read -r c; do
-			gfs help "$c" | sed -n "s/^usage: //p"
-		done <cmds
+		uniq cmds | while read -r c; do
+			help_usage "$c"
+		done
 		tail -n +2 usage0
 	} | sed -E "s/ \.\.\./.../g" >usage &&
 	rendered_section gfs.1 SYNOPSIS | sed -E "s/ \.\.\./.../g" >man &&
@@ -307,9 +312,9 @@ test_expect_success 'gfs: usage lines of gfs help are the SYNOPSIS' '
 
 test_expect_success 'gfs: COMMANDS items match the usage of each command' '
 	help_commands >cmds &&
-	while read -r c; do
-		gfs help "$c" | sed -n "s/^usage: gfs //p"
-	done <cmds | sed -E "s/ \.\.\./.../g" >usage &&
+	uniq cmds | while read -r c; do
+		help_usage "$c" | sed "s/^gfs //"
+	done | sed -E "s/ \.\.\./.../g" >usage &&
 	render gfs.1 | awk "
 		/^[A-Z]/ { on = (\$0 == \"COMMANDS\"); next }
 		on && /^     [a-z]/ { sub(/^ +/, \"\"); sub(/  .*/, \"\"); print }" |

@@ -94,6 +94,9 @@ test_expect_code () {
 }
 
 test_cmp () { diff -u "$@"; }
+test_must_be_empty () {
+	test -f "$1" && ! test -s "$1" || { echo >&2 "'$1' is not empty:"; cat >&2 "$1"; return 1; }
+}
 
 # wait_for 'command' [seconds]: poll until the command succeeds.
 wait_for () {

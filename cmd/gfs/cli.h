@@ -8,6 +8,8 @@
 #define EXIT_USAGE	2
 #define EXIT_FAIL	3
 
+#define TREE_JOBS	4	/* put -r, get -r: workers by default */
+
 struct subcmd {
 	const char	*name;
 	int		(*fn)(struct gfs *, int argc, char **argv);
@@ -37,6 +39,11 @@ int	gfs_cmd_help(struct gfs *, int, char **);
 int	gfs_cmd_log(struct gfs *, int, char **);
 int	gfs_cmd_prune(struct gfs *, int, char **);
 int	gfs_cmd_undelete(struct gfs *, int, char **);
+/* put -r and get -r (tree.c): argv after the options. */
+int	gfs_tree_put(struct gfs *, int argc, char **argv, int quiet, int jobs);
+int	gfs_tree_get(struct gfs *, int argc, char **argv, int quiet, int jobs);
+/* -j N */
+int	parse_jobs(const char *, int *);
 
 /* "YYYY-MM-DD HH:MM:SS", local time. */
 void	fmt_time(uint64_t secs, char *buf, size_t len);

@@ -35,13 +35,26 @@ gfs_cmd_get(struct gfs *g, int argc, char **argv)
 	char		*tmp = NULL;
 	struct gfs_file	 f;
 	int		 ch, fd = STDOUT_FILENO, rc;
+	int		 tree = 0, quiet = 0, jobs = TREE_JOBS;
 
 	/* Options may come after NAME, as the usage shows. */
-	while ((ch = getopt(argc, argv, "o:")) != -1) {
+	while ((ch = getopt(argc, argv, "o:rqj:")) != -1) {
 		switch (ch) {
 		case 'o': out = optarg; break;
+		case 'r': tree = 1; break;
+		case 'q': quiet = 1; break;
+		case 'j':
+			if (parse_jobs(optarg, &jobs) < 0)
+				return EXIT_USAGE;
+			break;
 		default: return usage_error(NULL);
 		}
+	}
+	if (tree) {
+		if (out)
+			return usage_error("-o is for one file, not with -r");
+		return gfs_tree_get(g, argc - optind, argv + optind, quiet,
+		    jobs);
 	}
 	if (argc - optind != 1)
 		return usage_error(NULL);

@@ -16,10 +16,13 @@
 #include "proto.h"
 
 static const struct subcmd subcmds[] = {
-	{ "put", gfs_cmd_put, "put [-v] [--if-version N] FILE [NAME]",
-	    "store FILE (- for stdin) as NAME, the next version" },
-	{ "get", gfs_cmd_get, "get NAME[@VERSION] [-o FILE]",
-	    "write a file to stdout or FILE" },
+	{ "put", gfs_cmd_put, "put [-v] [--if-version N] FILE [NAME]\n"
+	    "       gfs put -r [-q] [-j N] DIR [PREFIX]",
+	    "store FILE (- for stdin) as NAME, the next version; "
+	    "or a whole tree" },
+	{ "get", gfs_cmd_get, "get NAME[@VERSION] [-o FILE]\n"
+	    "       gfs get -r [-q] [-j N] PREFIX DIR",
+	    "write a file to stdout or FILE; or a whole tree to DIR" },
 	{ "rm", gfs_cmd_rm, "rm [--purge] NAME...",
 	    "move files to the trash, or remove them for good" },
 	{ "ls", gfs_cmd_ls, "ls [-l] [--trash] [PREFIX]",
@@ -97,8 +100,21 @@ usage_all(FILE *f)
 	fprintf(f, "usage: gfs [--leader HOST:PORT] [--timeout DURATION] "
 	    "COMMAND [ARGS]\n"
 	    "       gfs --version\n\nCommands:\n");
-	for (s = subcmds; s->name; s++)
-		fprintf(f, "   %-30s %s\n", s->usage, s->summary);
+	for (s = subcmds; s->name; s++) {
+		const char *nl = strchr(s->usage, '\n'), *more;
+
+		/* A second form: on its own line, under the first. */
+		if (nl == NULL) {
+			fprintf(f, "   %-30s %s\n", s->usage, s->summary);
+			continue;
+		}
+		fprintf(f, "   %-30.*s %s\n", (int)(nl - s->usage), s->usage,
+		    s->summary);
+		more = nl + strspn(nl, "\n ");
+		if (strncmp(more, "gfs ", 4) == 0)
+			more += 4;
+		fprintf(f, "   %s\n", more);
+	}
 	fprintf(f, "\nThe leader is --leader, else $GFS_LEADER, else "
 	    "127.0.0.1:8000.\n"
 	    "Exit status: 0 success, 1 not found, 2 usage, 3 other failure.\n");

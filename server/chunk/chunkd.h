@@ -59,6 +59,7 @@ extern const struct cmd	 chunk_cmds[];
 
 void	txn_expire(uint64_t now);
 void	txn_free_all(void);
+void	chunk_sync(struct server *);
 void	hello_start(void);
 void	hello_stop(void);
 void	repair_init(void);

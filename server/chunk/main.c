@@ -277,6 +277,7 @@ main(int argc, char **argv)
 	cd->srv.cmds = chunk_cmds;
 	cd->srv.max_data = GFS_MAX_CHUNK;
 	cd->srv.max_hashes = 0;
+	cd->srv.sync = chunk_sync;
 	server_signals(cd->srv.base);
 	if (server_listen(&cd->srv, host, port) < 0)
 		fatal("cannot listen on %s", listen);

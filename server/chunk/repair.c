@@ -552,7 +552,7 @@ repair_drop(uint8_t (*hashes)[GFS_HASH_LEN], int own[][GFS_MAX_REPLICAS],
 	if (n > 0) {
 		CD_LOCK();
 		rc = store_delete(&cd->st, (const uint8_t (*)[GFS_HASH_LEN])gone,
-		    (size_t)n);
+		    (size_t)n, 0);
 		if (rc > 0)
 			cd->repair_dropped += (uint64_t)rc;
 		CD_UNLOCK();
@@ -688,7 +688,7 @@ scrub_fetch(const uint8_t hash[GFS_HASH_LEN])
 		in.data = buf;
 		in.len = (size_t)len;
 		CD_LOCK();
-		rc = store_append(&cd->st, &in, 1);
+		rc = store_append(&cd->st, &in, 1, 0);
 		if (rc >= 0)
 			cd->scrub_fixed++;
 		CD_UNLOCK();

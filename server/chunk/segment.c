@@ -570,6 +570,7 @@ struct batch {
 	uint64_t	 base;	/* file offset of buf[0] */
 	uint32_t	 ntomb;	/* tombstones in buf, hi seg */
 	uint32_t	 tlo;	/* their lowest lo */
+	int		 nosync;	/* STORE_NOSYNC: store_sync() later */
 };
 
 static int
@@ -582,7 +583,11 @@ batch_flush(struct store *st, struct batch *b)
 	if (seg_write(st, b->buf, b->len) < 0)
 		return GFS_EIO;
 	CRASH_POINT("chunk.commit.after_append");
-	if (fdatasync(s->fd) < 0) {
+	if (b->nosync) {
+		s->dirty = 1;
+		if (st->dirty_lo == 0 || b->seg < st->dirty_lo)
+			st->dirty_lo = b->seg;
+	} else if (fdatasync(s->fd) < 0) {
 		log_warn("fdatasync segment %u", b->seg);
 		if (ftruncate(s->fd, (off_t)s->size) < 0)
 			log_warn("cut segment %u", b->seg);
@@ -618,7 +623,31 @@ struct placed {
 };
 
 int
-store_append(struct store *st, const struct chunk_in *in, size_t n)
+store_sync(struct store *st)
+{
+	uint32_t	n;
+	int		rc = 0;
+
+	if (st->dirty_lo == 0)
+		return 0;
+	for (n = st->dirty_lo; n <= st->active && n < st->nsegs; n++) {
+		struct seg *s = &st->segs[n];
+
+		if (!s->dirty)
+			continue;
+		s->dirty = 0;
+		/* Compacted away meanwhile: its copies were synced. */
+		if (s->fd >= 0 && fdatasync(s->fd) < 0) {
+			log_warn("fdatasync segment %u", n);
+			rc = GFS_EIO;
+		}
+	}
+	st->dirty_lo = 0;
+	return rc;
+}
+
+int
+store_append(struct store *st, const struct chunk_in *in, size_t n, int flags)
 {
 	struct batch	 b;
 	struct placed	*pl = xreallocarray(NULL, n + 1, sizeof(*pl));
@@ -626,6 +655,7 @@ store_append(struct store *st, const struct chunk_in *in, size_t n)
 	int		 rc = 0;
 
 	memset(&b, 0, sizeof(b));
+	b.nosync = flags & STORE_NOSYNC;
 	b.seg = st->active;
 	b.base = st->segs[st->active].size;
 	for (i = 0; i < n; i++) {
@@ -655,7 +685,7 @@ store_append(struct store *st, const struct chunk_in *in, size_t n)
 	}
 	if ((rc = batch_flush(st, &b)) < 0)
 		goto out;
-	/* Durable: now visible. */
+	/* Written (durable unless STORE_NOSYNC): now visible. */
 	for (i = 0; i < np; i++)
 		seg_index(st, pl[i].hash, pl[i].seg, pl[i].off, pl[i].len);
 	rc = (int)np;
@@ -666,7 +696,8 @@ store_append(struct store *st, const struct chunk_in *in, size_t n)
 }
 
 int
-store_delete(struct store *st, const uint8_t (*hashes)[GFS_HASH_LEN], size_t n)
+store_delete(struct store *st, const uint8_t (*hashes)[GFS_HASH_LEN], size_t n,
+    int flags)
 {
 	uint8_t		 rec[REC_HDR];
 	struct batch	 b;
@@ -675,6 +706,7 @@ store_delete(struct store *st, const uint8_t (*hashes)[GFS_HASH_LEN], size_t n)
 	int		 rc;
 
 	memset(&b, 0, sizeof(b));
+	b.nosync = flags & STORE_NOSYNC;
 	b.buf = xmalloc(n * REC_TOMB + 1);
 	for (i = 0; i < n; i++) {
 		size_t slot = store_find(st, hashes[i], rec, 0);

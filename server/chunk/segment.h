@@ -38,6 +38,7 @@ struct seg {
 	uint64_t	live;		/* bytes of the records indexed */
 	uint64_t	tomb;		/* bytes of its tombstones */
 	uint32_t	nlive;		/* records indexed */
+	int		dirty;		/* written, not fdatasynced yet */
 	uint32_t	tlo, thi;	/* the segments its tombstones cover */
 };
 
@@ -49,6 +50,7 @@ struct store {
 	uint32_t	 active;
 	uint32_t	 files;		/* segment files */
 	uint32_t	 nmoved;	/* segments with moved set */
+	uint32_t	 dirty_lo;	/* lowest dirty segment, 0: none */
 	uint64_t	 segsize;	/* roll here; GFS_SEGMENT_SIZE */
 	struct index	 idx;
 	uint64_t	 chunks;
@@ -79,9 +81,19 @@ int	store_read(struct store *, const uint8_t hash[GFS_HASH_LEN], uint8_t *buf);
  * Append chunks not held yet, fdatasync, then index them.  Returns the
  * number appended, or GFS_EIO with nothing indexed.
  */
-int	store_append(struct store *, const struct chunk_in *, size_t n);
-/* Tombstone the chunks held; fdatasync; returns how many. */
-int	store_delete(struct store *, const uint8_t (*hashes)[GFS_HASH_LEN], size_t n);
+int	store_append(struct store *, const struct chunk_in *, size_t n,
+	    int flags);
+/*
+ * STORE_NOSYNC: write and index, but leave the fdatasync to the next
+ * store_sync(), which the caller runs before it acknowledges anything
+ * (group commit: one sync for every COMMIT of a pass of the loop).
+ */
+#define STORE_NOSYNC	0x01
+/* fdatasync every segment written with STORE_NOSYNC since the last call. */
+int	store_sync(struct store *);
+/* Tombstone the chunks held; fdatasync (flags as above); returns how many. */
+int	store_delete(struct store *, const uint8_t (*hashes)[GFS_HASH_LEN], size_t n,
+	    int flags);
 /*
  * Up to max hashes of the chunks held, read from their record headers,
  * walking the index from *cursor (start at 0) and advancing it; 0 at

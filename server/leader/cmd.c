@@ -24,6 +24,33 @@
 
 #define SHA_HEX(vi, buf)	((vi)->has_sha ? (hash_hex((vi)->sha, buf), buf) : "-")
 
+/*
+ * Group commit (lib/server.c, db.c): every transaction commits without
+ * a log flush and holds every reply until leader_sync() has flushed the
+ * log once for the whole pass of the loop.
+ */
+void
+leader_dirty(void)
+{
+	server_need_sync(&ld->srv);
+}
+
+void
+leader_sync(struct server *srv)
+{
+	(void)srv;
+	if (db_flush() < 0)
+		fatalx("cannot make transactions durable: log flush failed");
+}
+
+/* A crash point "after the transaction": after it is durable, then. */
+#define CRASH_AFTER_TXN(name) do {			\
+	if (crash_spec != NULL) {			\
+		server_sync_now(&ld->srv);		\
+		CRASH_POINT(name);			\
+	}						\
+} while (0)
+
 static int
 load_pending(const char *txid, void *arg)
 {
@@ -337,7 +364,7 @@ cmd_put_pending(struct conn *c, int argc, char **argv)
 	}
 	if (rc == 0)
 		pending_track(argv[1], now_ms() + ld->pending_ttl_ms);
-	CRASH_POINT("leader.pending.after_txn");
+	CRASH_AFTER_TXN("leader.pending.after_txn");
 	reply_line(c, "OK %llu", (unsigned long long)db_gcseq());
 }
 
@@ -365,8 +392,97 @@ cmd_commit(struct conn *c, int argc, char **argv)
 		return;
 	}
 	pending_untrack(argv[1]);
-	CRASH_POINT("leader.commit.after_txn");
+	CRASH_AFTER_TXN("leader.commit.after_txn");
 	reply_line(c, "OK %u", version);
+}
+
+/*
+ * A group is the pending mappings <base>-0 to <base>-(n-1), the files
+ * of one gfs put -r.  The base leaves room for "-<n>" in a txid.
+ */
+static int
+arg_group(struct conn *c, char **argv, uint32_t *n)
+{
+	uint64_t v;
+
+	if (!txid_valid(argv[1]) || strlen(argv[1]) > GFS_MAX_TXID - 11) {
+		reply_error(c, "BAD_ARGS", "group must be 1 to %d characters "
+		    "of [A-Za-z0-9_-]", GFS_MAX_TXID - 11);
+		return -1;
+	}
+	if (parse_u64(argv[2], 1, GFS_MAX_GROUP, &v) < 0) {
+		reply_error(c, "BAD_NUMBER", "count must be 1 to %d",
+		    GFS_MAX_GROUP);
+		return -1;
+	}
+	*n = (uint32_t)v;
+	return 0;
+}
+
+static void
+untrack_group(const char *base, uint32_t n)
+{
+	char		txid[GFS_MAX_TXID + 1];
+	uint32_t	i;
+
+	/* Newest first: the list is a stack, so each is near its head. */
+	for (i = n; i-- > 0; ) {
+		snprintf(txid, sizeof(txid), "%s-%u", base, i);
+		pending_untrack(txid);
+	}
+}
+
+/*
+ * COMMIT_GROUP <base> <n> -> OK <n>: every pending mapping <base>-0 to
+ * <base>-(n-1) becomes a version in one transaction, or none does
+ * (ERROR NOT_FOUND or CONFLICT naming the first missing or failing).
+ */
+static void
+cmd_commit_group(struct conn *c, int argc, char **argv)
+{
+	char		failed[GFS_MAX_TXID + 1] = "";
+	uint32_t	n, cur;
+	int		rc;
+
+	(void)argc;
+	if (arg_group(c, argv, &n) < 0)
+		return;
+	rc = db_commit_group(argv[1], n, ld->keep_versions, failed,
+	    sizeof(failed), &cur);
+	if (rc == GFS_ECONFLICT) {
+		reply_error(c, "CONFLICT", "%s: current version is %u", failed,
+		    cur);
+		return;
+	}
+	if (rc == GFS_ENOENT) {
+		reply_error(c, "NOT_FOUND", "no pending txid '%s'", failed);
+		return;
+	}
+	if (rc < 0) {
+		reply_dberr(c, rc, "commit");
+		return;
+	}
+	untrack_group(argv[1], n);
+	CRASH_AFTER_TXN("leader.commit.after_txn");
+	reply_line(c, "OK %u", n);
+}
+
+/* ABORT_GROUP <base> <n> -> OK <dropped> */
+static void
+cmd_abort_group(struct conn *c, int argc, char **argv)
+{
+	uint32_t	n, dropped;
+	int		rc;
+
+	(void)argc;
+	if (arg_group(c, argv, &n) < 0)
+		return;
+	if ((rc = db_pending_del_group(argv[1], n, &dropped)) < 0) {
+		reply_dberr(c, rc, "abort");
+		return;
+	}
+	untrack_group(argv[1], n);
+	reply_line(c, "OK %u", dropped);
 }
 
 /* ABORT <txid> -> OK */
@@ -574,6 +690,7 @@ cmd_stats(struct conn *c, int argc, char **argv)
 	cJSON_AddNumberToObject(o, "gc_queue", (double)st.gcq);
 	cJSON_AddNumberToObject(o, "gc_seq", (double)db_gcseq());
 	cJSON_AddNumberToObject(o, "gc_rounds", (double)ld->gc_rounds);
+	cJSON_AddNumberToObject(o, "syncs", (double)ld->srv.syncs);
 	cJSON_AddNumberToObject(o, "gc_deleted", (double)ld->gc_deleted);
 	cJSON_AddNumberToObject(o, "gc_failed", (double)ld->gc_failed);
 	cJSON_AddNumberToObject(o, "keep_versions", ld->keep_versions);
@@ -603,6 +720,8 @@ const struct cmd leader_cmds[] = {
 	{ "LOOKUP",		2, 2, 0, cmd_lookup, 0 },
 	{ "PUT_PENDING",	5, 8, CMD_HASHES, cmd_put_pending, 4 },
 	{ "COMMIT",		2, 2, 0, cmd_commit, 0 },
+	{ "COMMIT_GROUP",	3, 3, 0, cmd_commit_group, 0 },
+	{ "ABORT_GROUP",	3, 3, 0, cmd_abort_group, 0 },
 	{ "ABORT",		2, 2, 0, cmd_abort, 0 },
 	{ "LIST",		1, 2, 0, cmd_list, 0 },
 	{ "DELETE",		2, 2, 0, cmd_delete, 0 },

@@ -213,6 +213,29 @@ db_close(void)
 	}
 }
 
+/* Group commit: see db_group_commit(). */
+static void	(*dirty_cb)(void);
+static int	 unflushed;
+
+void
+db_group_commit(void (*cb)(void))
+{
+	dirty_cb = cb;
+}
+
+int
+db_flush(void)
+{
+	int ret;
+
+	if (!unflushed)
+		return 0;
+	unflushed = 0;
+	if ((ret = env->log_flush(env, NULL)) != 0)
+		return fail("log_flush", ret);
+	return 0;
+}
+
 static int
 txn_begin(DB_TXN **txn)
 {
@@ -240,9 +263,13 @@ txn_end(DB_TXN *txn, int rc)
 		cnt = cnt_saved;
 		return rc;
 	}
-	if ((ret = txn->commit(txn, 0)) != 0) {
+	if ((ret = txn->commit(txn, dirty_cb ? DB_TXN_NOSYNC : 0)) != 0) {
 		cnt = cnt_saved;
 		return fail("txn commit", ret);
+	}
+	if (dirty_cb) {
+		unflushed = 1;
+		dirty_cb();
 	}
 	return rc;
 }
@@ -731,10 +758,15 @@ next_fid(DB_TXN *txn, int *rc)
 	return fid;
 }
 
-int
-db_commit(const char *txid, uint32_t keep, uint32_t *version, uint32_t *curv)
+/*
+ * Commit the pending mapping txid as the name's next version, in txn.
+ * GFS_ECONFLICT: its if-version is not the current version (*curv);
+ * with drop_conflict the mapping is then dropped in txn.
+ */
+static int
+commit_one(DB_TXN *txn, const char *txid, uint32_t keep, uint32_t *version,
+    uint32_t *curv, int drop_conflict)
 {
-	DB_TXN		*txn;
 	DBT		 k = dbt(txid, strlen(txid)), v = dbt_out(), vk, vv;
 	struct prec	 p;
 	struct vrec	 r;
@@ -746,33 +778,30 @@ db_commit(const char *txid, uint32_t keep, uint32_t *version, uint32_t *curv)
 	int		 ret, rc = 0;
 
 	*curv = 0;
-	if (txn_begin(&txn) < 0)
-		return GFS_EIO;
 	ret = pending->get(pending, txn, &k, &v, DB_RMW);
 	if (ret == DB_NOTFOUND)
-		return txn_end(txn, GFS_ENOENT);
+		return GFS_ENOENT;
 	if (ret != 0)
-		return txn_end(txn, fail("pending get", ret));
+		return fail("pending get", ret);
 	memcpy(&p, v.data, v.size < sizeof(p) ? v.size : sizeof(p));
 	hlen = (size_t)p.nchunks * GFS_HASH_LEN;
 	if (v.size < sizeof(p) || p.namelen > GFS_MAX_NAME ||
 	    v.size != sizeof(p) + p.namelen + hlen) {
 		free(v.data);
-		return txn_end(txn, fail("pending record", DB_NOTFOUND));
+		return fail("pending record", DB_NOTFOUND);
 	}
 	memcpy(name, (uint8_t *)v.data + sizeof(p), p.namelen);
 	name[p.namelen] = '\0';
 	rc = name_get(txn, name, &nr, DB_RMW);
 	if (rc < 0 && rc != GFS_ENOENT) {
 		free(v.data);
-		return txn_end(txn, rc);
+		return rc;
 	}
 	*curv = nr.latest;
 	if (p.if_version >= 0 && (int64_t)nr.latest != p.if_version) {
 		/* It can never succeed: drop it, and say so durably. */
-		rc = pending_drop(txn, &k, &v);
+		rc = drop_conflict ? pending_drop(txn, &k, &v) : 0;
 		free(v.data);
-		rc = txn_end(txn, rc);
 		return rc < 0 ? rc : GFS_ECONFLICT;
 	}
 	if (rc == GFS_ENOENT) {
@@ -781,7 +810,7 @@ db_commit(const char *txid, uint32_t keep, uint32_t *version, uint32_t *curv)
 		cnt.files++;
 		if (rc < 0) {
 			free(v.data);
-			return txn_end(txn, rc);
+			return rc;
 		}
 	}
 	rc = 0;
@@ -814,6 +843,71 @@ db_commit(const char *txid, uint32_t keep, uint32_t *version, uint32_t *curv)
 	if (rc == 0 && keep > 0 && *version > keep &&
 	    (rc = versions_count(txn, nr.fid, &seen)) == 0 && seen > keep)
 		rc = versions_drop(txn, nr.fid, seen - keep, &seen, &dropped);
+	return rc;
+}
+
+int
+db_commit(const char *txid, uint32_t keep, uint32_t *version, uint32_t *curv)
+{
+	DB_TXN	*txn;
+	int	 rc;
+
+	if (txn_begin(&txn) < 0)
+		return GFS_EIO;
+	rc = commit_one(txn, txid, keep, version, curv, 1);
+	if (rc == GFS_ECONFLICT)
+		return (rc = txn_end(txn, 0)) < 0 ? rc : GFS_ECONFLICT;
+	return txn_end(txn, rc);
+}
+
+int
+db_commit_group(const char *base, uint32_t n, uint32_t keep, char *failed,
+    size_t failedsz, uint32_t *curv)
+{
+	DB_TXN		*txn;
+	char		 txid[GFS_MAX_TXID + 1];
+	uint32_t	 i, version;
+	int		 rc = 0;
+
+	if (txn_begin(&txn) < 0)
+		return GFS_EIO;
+	for (i = 0; i < n && rc == 0; i++) {
+		snprintf(txid, sizeof(txid), "%s-%u", base, i);
+		rc = commit_one(txn, txid, keep, &version, curv, 0);
+		if (rc < 0)
+			snprintf(failed, failedsz, "%s", txid);
+	}
+	return txn_end(txn, rc);
+}
+
+int
+db_pending_del_group(const char *base, uint32_t n, uint32_t *dropped)
+{
+	DB_TXN	*txn;
+	char	 txid[GFS_MAX_TXID + 1];
+	DBT	 k, v;
+	uint32_t i;
+	int	 ret, rc = 0;
+
+	*dropped = 0;
+	if (txn_begin(&txn) < 0)
+		return GFS_EIO;
+	for (i = 0; i < n && rc == 0; i++) {
+		snprintf(txid, sizeof(txid), "%s-%u", base, i);
+		k = dbt(txid, strlen(txid));
+		v = dbt_out();
+		ret = pending->get(pending, txn, &k, &v, DB_RMW);
+		if (ret == DB_NOTFOUND)
+			continue;
+		if (ret != 0) {
+			rc = fail("pending get", ret);
+			break;
+		}
+		rc = pending_drop(txn, &k, &v);
+		free(v.data);
+		if (rc == 0)
+			(*dropped)++;
+	}
 	return txn_end(txn, rc);
 }
 

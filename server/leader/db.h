@@ -64,6 +64,14 @@ struct pinfo {
 
 int	db_open(const char *dir);
 void	db_close(void);
+/*
+ * Group commit: with cb set, transactions commit without a log flush
+ * (DB_TXN_NOSYNC) and call cb, which must see that db_flush() runs
+ * before anything is acknowledged; db_flush() writes and syncs the log
+ * once for all of them.  Without cb every commit syncs.
+ */
+void	db_group_commit(void (*cb)(void));
+int	db_flush(void);
 
 uint64_t db_epoch(void);
 int	db_epoch_put(uint64_t epoch);
@@ -85,6 +93,15 @@ int	db_pending_each(int (*cb)(const char *txid, void *), void *arg);
  */
 int	db_commit(const char *txid, uint32_t keep, uint32_t *version,
 	    uint32_t *cur);
+/*
+ * The pending mappings <base>-0 to <base>-(n-1) all become versions in
+ * one transaction, or none does: GFS_ENOENT or GFS_ECONFLICT names the
+ * first that failed in failed (nothing is dropped then).
+ */
+int	db_commit_group(const char *base, uint32_t n, uint32_t keep,
+	    char *failed, size_t failedsz, uint32_t *cur);
+/* Drop the pending mappings <base>-0 to <base>-(n-1) that exist. */
+int	db_pending_del_group(const char *base, uint32_t n, uint32_t *dropped);
 
 /* version 0: the latest. */
 int	db_lookup(const char *name, uint32_t version, struct vinfo *);

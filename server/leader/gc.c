@@ -213,6 +213,8 @@ gc_round(void)
 	}
 	if (nhashes == 0 && seq == 0)
 		return;		/* nothing ever deleted: nothing to fence */
+	/* The round's number is durable before any server hears of it. */
+	server_sync_now(&ld->srv);
 	if (nhashes > 0)
 		CRASH_POINT("leader.gc.after_take");
 	round_on = 1;

@@ -41,6 +41,8 @@ extern struct leader	*ld;
 extern const struct cmd	 leader_cmds[];
 
 int	leader_load(void);
+void	leader_dirty(void);
+void	leader_sync(struct server *);
 
 /* member.c: chunk servers, their tokens and health. */
 int	member_load(void);

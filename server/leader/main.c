@@ -182,6 +182,8 @@ main(int argc, char **argv)
 	ld->srv.cmds = leader_cmds;
 	ld->srv.max_data = 0;
 	ld->srv.max_hashes = GFS_MAX_FILE_CHUNKS;
+	ld->srv.sync = leader_sync;
+	db_group_commit(leader_dirty);
 	server_signals(ld->srv.base);
 	if (server_listen(&ld->srv, host, port) < 0)
 		fatal("cannot listen on %s", listen);

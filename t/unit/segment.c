@@ -94,7 +94,7 @@ put_some(size_t n)
 			in[i].data = ids[pick[i]].data;
 			in[i].len = ids[pick[i]].len;
 		}
-		if (store_append(&st, in, k) < 0) {
+		if (store_append(&st, in, k, 0) < 0) {
 			nofail = ok(0, "store_append failed");
 			return;
 		}
@@ -118,7 +118,7 @@ put_range(size_t lo, size_t hi)
 			in[i].data = ids[lo + i].data;
 			in[i].len = ids[lo + i].len;
 		}
-		if (store_append(&st, in, k) < 0) {
+		if (store_append(&st, in, k, 0) < 0) {
 			nofail = ok(0, "store_append failed");
 			return;
 		}
@@ -140,7 +140,7 @@ delete_range(size_t lo, size_t hi)
 		n += (size_t)ids[i].held;
 		ids[i].held = 0;
 	}
-	rc = store_delete(&st, (const uint8_t (*)[GFS_HASH_LEN])h, hi - lo);
+	rc = store_delete(&st, (const uint8_t (*)[GFS_HASH_LEN])h, hi - lo, 0);
 	if (rc != (int)n)
 		nofail = ok(0, "store_delete of chunks %zu to %zu: %d", lo, hi, rc);
 	free(h);
@@ -159,7 +159,7 @@ delete_some(unsigned pct)
 			memcpy(h[n++], ids[i].hash, GFS_HASH_LEN);
 			ids[i].held = 0;
 		}
-	rc = store_delete(&st, (const uint8_t (*)[GFS_HASH_LEN])h, n);
+	rc = store_delete(&st, (const uint8_t (*)[GFS_HASH_LEN])h, n, 0);
 	if (rc != (int)n)
 		nofail = ok(0, "store_delete: %d of %zu", rc, n);
 	free(h);
