@@ -112,6 +112,106 @@ test_expect_success '--keep leaves the files under the prefix it prints' '
 	no_bench_files
 '
 
+# A corpus of real files: nested folders, an empty file, one of several
+# chunks; and what is not a regular file, to be left out: a symbolic
+# link, a dangling one, a FIFO (which would block a reader).  corpus_n
+# and corpus_bytes are what the bench should find.
+make_corpus () {
+	rm -rf corpus &&
+	mkdir -p corpus/a/b corpus/c &&
+	printf 'hello\n' >corpus/one.txt &&
+	: >corpus/empty &&
+	cp "$GFS_ROOT/man/gfs.1" corpus/a/gfs.1 &&
+	cp "$GFS_ROOT/README.md" corpus/a/b/README.md &&
+	seq 1 2000 >corpus/c/numbers &&
+	head -c 3000 /dev/zero | tr "\0" x >corpus/c/x3000 &&
+	ln -s ../one.txt corpus/c/link &&
+	ln -s nowhere corpus/c/dangling &&
+	mkfifo corpus/a/fifo &&
+	corpus_n=6 &&
+	corpus_bytes=$(cat corpus/one.txt corpus/empty corpus/a/gfs.1 \
+	    corpus/a/b/README.md corpus/c/numbers corpus/c/x3000 | wc -c) &&
+	test "$corpus_bytes" -gt 3000
+}
+
+# corpus_sane OP: out holds one JSON object of a clean run over the
+# corpus, each file once, by 2 clients.
+corpus_sane () {
+	test "$(wc -l <out)" = 1 &&
+	grep -qF "\"op\":\"$1\"" out &&
+	grep -qF "\"corpus\":\"corpus\"" out &&
+	! grep -qF "\"size\":" out &&
+	check corpus_files == "$corpus_n" &&
+	check corpus_bytes == "$corpus_bytes" &&
+	check ops == "$corpus_n" && check errors == 0 &&
+	check clients == 2 && check ops_per_s ">" 0 &&
+	check p50_ms ">" 0 && check p50_ms "<=" "$(num p999_ms)" &&
+	if test "$1" = lookup; then
+		check bytes == 0 && check mb_per_s == 0
+	else
+		check bytes == "$corpus_bytes" && check mb_per_s ">" 0
+	fi || { cat >&2 out; return 1; }
+}
+
+run_corpus () {
+	test_expect_code 0 timeout 120 gfs bench --op "$1" \
+	    --size corpus corpus --clients 2 --json >out 2>err &&
+	empty err &&
+	corpus_sane "$1"
+}
+
+test_expect_success '--size corpus DIR: each regular file once, its real bytes' '
+	make_corpus &&
+	each run_corpus put get lookup
+'
+
+# get_all: each name on stdin (at most 100) into back/, as back/1, ...
+get_all () {
+	local name i=0
+	rm -rf back && mkdir back || return 1
+	while read -r name && test $i -lt 100; do
+		i=$((i + 1))
+		gfs get "$name" -o "back/$i" || return 1
+	done
+}
+
+# cksums: the sorted checksums and sizes of the files named on stdin.
+cksums () { xargs -d "\n" cksum | awk "{ print \$1, \$2 }" | sort; }
+
+test_expect_success '--size corpus: the files stored are the corpus files' '
+	test_expect_code 0 timeout 60 gfs bench --size corpus corpus \
+	    --clients 3 --keep --json >out 2>err &&
+	empty err &&
+	prefix=$(sed -n "s/.*\"prefix\":\"\([^\"]*\)\".*/\1/p" out) &&
+	test -n "$prefix" &&
+	gfs ls "$prefix/" >kept &&
+	test "$(wc -l <kept)" = "$corpus_n" &&
+	get_all <kept &&
+	find back -type f | cksums >got &&
+	find corpus -type f | cksums >want &&
+	test_cmp want got &&
+	gfs rm --purge $(cat kept) &&
+	no_bench_files
+'
+
+test_expect_success '--size corpus with --files: the corpus again, in turn' '
+	test_expect_code 0 timeout 60 gfs bench --size corpus corpus \
+	    --files 15 --json >out 2>err &&
+	empty err &&
+	check ops == 15 && check errors == 0 &&
+	# 2 rounds, then the first 3 in the order of the walk
+	first3=$(cat corpus/a/b/README.md corpus/a/gfs.1 corpus/c/numbers |
+	    wc -c) &&
+	check bytes == $((corpus_bytes * 2 + first3))
+'
+
+test_expect_success '--size corpus: the human summary names the corpus' '
+	test_expect_code 0 timeout 60 gfs bench --files 2 --size corpus corpus \
+	    >out 2>err &&
+	empty err &&
+	grep -q "^put: 2 operations in [0-9.]* s, 1 client, the $corpus_n files of '\''corpus'\'' ($corpus_bytes bytes), 0 errors$" out
+'
+
 # bad_option ARGS: exit 2, the usage of bench on stderr, nothing on stdout.
 bad_option () {
 	# shellcheck disable=SC2086
@@ -134,6 +234,34 @@ test_expect_success 'bad options: exit 2 with the usage' '
 
 test_expect_success 'bad options are refused before the cluster is asked' '
 	test_expect_code 2 gfs --leader 127.0.0.1:1 bench --files 0 2>err
+'
+
+# bad_corpus DIR MESSAGE: --size corpus DIR exits 2 with MESSAGE, before
+# the (unreachable) leader is asked.
+bad_corpus () {
+	test_expect_code 2 timeout 10 gfs --leader 127.0.0.1:1 bench \
+	    --size corpus "$1" >out 2>err &&
+	empty out &&
+	grep -qF "$2" err || { cat >&2 err; return 1; }
+}
+
+test_expect_success '--size corpus: no DIR, no such DIR, no file in it: exit 2' '
+	rm -rf hollow && mkdir -p hollow/a/b &&
+	ln -s ../../corpus/one.txt hollow/a/link &&
+	mkfifo hollow/fifo &&
+	bad_corpus hollow "gfs: bench: no regular file to read under '\''hollow'\''" &&
+	bad_corpus nowhere "gfs: bad --size corpus '\''nowhere'\'': No such file or directory" &&
+	bad_corpus corpus/one.txt "gfs: bad --size corpus '\''corpus/one.txt'\'': Not a directory" &&
+	test_expect_code 2 gfs bench --size corpus >out 2>err &&
+	empty out &&
+	grep -q "^gfs: bad --size corpus: want a directory after it$" err &&
+	grep -q "^usage: gfs bench " err
+'
+
+test_expect_success '--size corpus DIR then --size BYTES: the last one counts' '
+	test_expect_code 0 timeout 60 gfs bench --size corpus corpus \
+	    --size 2k --files 3 --json >out 2>err &&
+	check size == 2048 && check bytes == 6144 && ! grep -q corpus out
 '
 
 test_expect_success 'an unreachable leader: exit 3 at once' '

@@ -1,6 +1,7 @@
 /*
- * gfs bench [--op put|get|mixed|lookup] [--files N] [--size BYTES]
- *     [--clients C] [--duration DURATION] [--json] [--keep]
+ * gfs bench [--op put|get|mixed|lookup] [--files N]
+ *     [--size BYTES | corpus DIR] [--clients C] [--duration DURATION]
+ *     [--json] [--keep]
  *
  * redis-benchmark for gfs: C client processes, forked, each with its
  * own struct gfs and connections, time every operation on
@@ -8,12 +9,20 @@
  * the parent's, so runs and clients never share a name.  The run ends
  * after N operations in all or after DURATION, whichever comes first.
  *
- *	put	a new file of BYTES pseudo-random bytes each time;
+ *	put	a new file of BYTES pseudo-random bytes each time, or
+ *		the next file of the corpus;
  *	get	LOOKUP and GET_BATCH of a file, as gfs get does; the files
  *		are put first, untimed (at most N, for at most DURATION),
  *		and read round robin;
  *	lookup	LOOKUP only, of files put first as for get;
  *	mixed	one put in ten, the others gets of files put so far.
+ *
+ * With --size corpus DIR the files put are the regular files under
+ * DIR (walked once, sorted by name, before anything else; at most
+ * BENCH_MAX_CORPUS of them; those that cannot be opened are left out).
+ * Operation i of all (client i % C) puts file i % F of the F in the
+ * corpus, so N defaults to F: each written once.  The bytes are real
+ * documents and MB/s counts what they hold.
  *
  * The phases are kept in step by barriers: the parent holds the write
  * end of a pipe every child reads, and closing it lets all go at once.
@@ -31,11 +40,13 @@
  * failed purge, counts in errors; any error makes the exit status 3.
  */
 #include <sys/mman.h>
+#include <sys/stat.h>
 #include <sys/types.h>
 #include <sys/wait.h>
 
 #include <errno.h>
 #include <fcntl.h>
+#include <fts.h>
 #include <getopt.h>
 #include <signal.h>
 #include <stdio.h>
@@ -54,6 +65,8 @@
 #define BENCH_MAX_FILES		10000000ULL	/* operations of one run */
 #define BENCH_MAX_CLIENTS	256
 #define BENCH_BLOCK		65536		/* bytes generated at a time */
+#define BENCH_MAX_CORPUS	100000		/* files taken from a corpus */
+#define BENCH_MAX_WALK		1000000		/* entries looked at for it */
 
 enum { OP_PUT, OP_GET, OP_MIXED, OP_LOOKUP };
 static const char *const op_names[] = { "put", "get", "mixed", "lookup" };
@@ -62,6 +75,10 @@ struct bench {
 	int		 op;
 	uint64_t	 files;
 	uint64_t	 size;
+	const char	*corpus;	/* DIR of --size corpus, or NULL */
+	char		**cpath;	/* its files, in the order of the walk */
+	uint64_t	 nfiles;	/* how many */
+	uint64_t	 cbytes;	/* and their bytes, as stat saw them */
 	int		 clients;
 	uint64_t	 duration_ns;
 	int		 json;
@@ -88,6 +105,7 @@ struct client {
 	int			 null;		/* /dev/null: where gets go */
 	uint64_t		 quota;		/* this client's share of N */
 	uint64_t		 nwritten;	/* files 0 .. nwritten-1 exist */
+	uint64_t		 nput;		/* puts tried, failed ones too */
 	uint64_t		 nread;		/* next file to read */
 	uint64_t		 rng;
 	uint8_t			*block;
@@ -208,20 +226,33 @@ client_fill(struct client *c)
 static int
 client_put(struct client *c, uint64_t *ns)
 {
-	char		name[128];
-	uint32_t	version;
-	uint64_t	size, t0;
-	int		rc;
+	const struct bench	*b = c->b;
+	const char		*path;
+	char			 name[128];
+	uint32_t		 version;
+	uint64_t		 size, t0;
+	int			 rc, fd = c->fd;
 
 	client_name(c, c->nwritten, name, sizeof(name));
-	if (client_fill(c) < 0) {
+	if (b->corpus) {
+		/* this client's operations are id, id + C, id + 2C, ... */
+		path = b->cpath[(c->nput++ * (uint64_t)b->clients +
+		    (uint64_t)c->id) % b->nfiles];
+		if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0) {
+			snprintf(c->g.err, sizeof(c->g.err), "cannot open "
+			    "'%s': %s", path, strerror(errno));
+			return client_fail(c, "put", name, GFS_EIO);
+		}
+	} else if (client_fill(c) < 0) {
 		snprintf(c->g.err, sizeof(c->g.err), "cannot make the data: "
 		    "%s", strerror(errno));
 		return client_fail(c, "put", name, GFS_EIO);
 	}
 	t0 = now_ns();
-	rc = gfs_put(&c->g, c->fd, name, NULL, &version, &size);
+	rc = gfs_put(&c->g, fd, name, NULL, &version, &size);
 	*ns = now_ns() - t0;
+	if (fd != c->fd)
+		close(fd);
 	if (rc < 0)
 		return client_fail(c, "put", name, rc);
 	c->nwritten++;
@@ -394,11 +425,16 @@ print_summary(const struct bench *b, const struct summary *s)
 	char	*js;
 
 	if (!b->json) {
-		printf("%s: %llu operations in %.3f s, %d client%s, %llu bytes "
-		    "each, %llu errors\n", op_names[b->op],
-		    (unsigned long long)s->ops, s->seconds, b->clients,
-		    b->clients == 1 ? "" : "s", (unsigned long long)b->size,
-		    (unsigned long long)s->errors);
+		printf("%s: %llu operations in %.3f s, %d client%s, ",
+		    op_names[b->op], (unsigned long long)s->ops, s->seconds,
+		    b->clients, b->clients == 1 ? "" : "s");
+		if (b->corpus)
+			printf("the %llu files of '%s' (%llu bytes), ",
+			    (unsigned long long)b->nfiles, b->corpus,
+			    (unsigned long long)b->cbytes);
+		else
+			printf("%llu bytes each, ", (unsigned long long)b->size);
+		printf("%llu errors\n", (unsigned long long)s->errors);
 		printf("  %.2f ops/s, %.3f MB/s\n", s->ops_per_s, s->mb_per_s);
 		printf("  latency: p50 %.3f ms, p99 %.3f ms, p999 %.3f ms\n",
 		    s->p50, s->p99, s->p999);
@@ -411,8 +447,14 @@ print_summary(const struct bench *b, const struct summary *s)
 	cJSON_AddNumberToObject(o, "ops", (double)s->ops);
 	cJSON_AddNumberToObject(o, "seconds", round_to(s->seconds, 6));
 	cJSON_AddNumberToObject(o, "clients", b->clients);
-	cJSON_AddNumberToObject(o, "size", (double)b->size);
+	if (b->corpus) {
+		cJSON_AddStringToObject(o, "corpus", b->corpus);
+		cJSON_AddNumberToObject(o, "corpus_files", (double)b->nfiles);
+		cJSON_AddNumberToObject(o, "corpus_bytes", (double)b->cbytes);
+	} else
+		cJSON_AddNumberToObject(o, "size", (double)b->size);
 	cJSON_AddNumberToObject(o, "errors", (double)s->errors);
+	cJSON_AddNumberToObject(o, "bytes", (double)s->bytes);
 	cJSON_AddNumberToObject(o, "ops_per_s", round_to(s->ops_per_s, 2));
 	cJSON_AddNumberToObject(o, "mb_per_s", round_to(s->mb_per_s, 3));
 	cJSON_AddNumberToObject(o, "p50_ms", round_to(s->p50, 3));
@@ -562,6 +604,75 @@ bench_run(const struct bench *b)
 	return finish_stdout(s.errors ? EXIT_FAIL : 0);
 }
 
+static int
+cmp_name(const FTSENT **a, const FTSENT **b)
+{
+	return strcmp((*a)->fts_name, (*b)->fts_name);
+}
+
+/*
+ * --size corpus DIR: every regular file under DIR that can be opened,
+ * symbolic links under it not followed, in b->cpath.  0, or the exit status of
+ * a failure, said.
+ */
+static int
+corpus_load(struct bench *b, const char *dir)
+{
+	char *const	 roots[] = { (char *)dir, NULL };
+	struct stat	 sb;
+	FTS		*fts;
+	FTSENT		*e;
+	size_t		 cap = 0;
+	uint64_t	 seen = 0;
+	int		 fd;
+
+	if (stat(dir, &sb) < 0)
+		return error("bad --size corpus '%s': %s", dir,
+		    strerror(errno)), EXIT_USAGE;
+	if (!S_ISDIR(sb.st_mode))
+		return error("bad --size corpus '%s': %s", dir,
+		    strerror(ENOTDIR)), EXIT_USAGE;
+	if ((fts = fts_open(roots, FTS_PHYSICAL | FTS_COMFOLLOW | FTS_NOCHDIR,
+	    cmp_name)) == NULL)
+		return error("cannot read '%s': %s", dir, strerror(errno)),
+		    EXIT_FAIL;
+	b->corpus = dir;
+	while (b->nfiles < BENCH_MAX_CORPUS && seen++ < BENCH_MAX_WALK &&
+	    (e = fts_read(fts)) != NULL) {
+		if (e->fts_info != FTS_F ||
+		    (uint64_t)e->fts_statp->st_size > GFS_MAX_FILE_SIZE)
+			continue;
+		if ((fd = open(e->fts_accpath, O_RDONLY | O_CLOEXEC |
+		    O_NOFOLLOW | O_NONBLOCK)) < 0)
+			continue;
+		close(fd);
+		if (b->nfiles == cap) {
+			cap = cap ? cap * 2 : 256;
+			b->cpath = xreallocarray(b->cpath, cap,
+			    sizeof(*b->cpath));
+		}
+		b->cpath[b->nfiles++] = xstrdup(e->fts_path);
+		b->cbytes += (uint64_t)e->fts_statp->st_size;
+	}
+	fts_close(fts);
+	if (b->nfiles == 0)
+		return error("bench: no regular file to read under '%s'", dir),
+		    EXIT_USAGE;
+	return 0;
+}
+
+static void
+corpus_free(struct bench *b)
+{
+	uint64_t i;
+
+	for (i = 0; i < b->nfiles; i++)
+		free(b->cpath[i]);
+	free(b->cpath);
+	b->cpath = NULL;
+	b->nfiles = 0;
+}
+
 /* BYTES, BYTESk or BYTESm (binary: 1024, 1048576). */
 static int
 parse_size(const char *s, uint64_t *out)
@@ -602,8 +713,9 @@ gfs_cmd_bench(struct gfs *g, int argc, char **argv)
 		{ NULL, 0, NULL, 0 },
 	};
 	struct bench	b;
+	const char	*corpus = NULL;
 	uint64_t	v;
-	int		ch, i, rc;
+	int		ch, i, rc, files_given = 0;
 
 	memset(&b, 0, sizeof(b));
 	b.op = OP_PUT;
@@ -626,8 +738,18 @@ gfs_cmd_bench(struct gfs *g, int argc, char **argv)
 			if (parse_u64(optarg, 1, BENCH_MAX_FILES, &b.files) < 0)
 				return usage_error("bad --files '%s': want 1 "
 				    "to %llu", optarg, BENCH_MAX_FILES);
+			files_given = 1;
 			break;
 		case 's':
+			/* "corpus DIR": DIR is the word after, taken here */
+			if (strcmp(optarg, "corpus") == 0) {
+				if (optind >= argc)
+					return usage_error("bad --size corpus: "
+					    "want a directory after it");
+				corpus = argv[optind++];
+				break;
+			}
+			corpus = NULL;
 			if (parse_size(optarg, &b.size) < 0)
 				return usage_error("bad --size '%s': want "
 				    "bytes, with k or m for KiB or MiB, up to "
@@ -654,16 +776,32 @@ gfs_cmd_bench(struct gfs *g, int argc, char **argv)
 	}
 	if (optind != argc)
 		return usage_error(NULL);
+	if (corpus) {
+		if ((rc = corpus_load(&b, corpus)) != 0) {
+			corpus_free(&b);
+			return rc;
+		}
+		if (!files_given)
+			b.files = b.nfiles;
+	}
 
 	/* Fail fast, and once, when the cluster cannot take a put. */
-	if ((rc = gfs_ring(g, UINT64_MAX)) < 0)
-		return error("bench: %s", g->err), EXIT_FAIL;
-	if (ring_active(g->ring) < g->ring->replicas)
-		return error("bench: %d chunk servers for %d replicas",
-		    ring_active(g->ring), g->ring->replicas), EXIT_FAIL;
+	if ((rc = gfs_ring(g, UINT64_MAX)) < 0) {
+		error("bench: %s", g->err);
+		corpus_free(&b);
+		return EXIT_FAIL;
+	}
+	if (ring_active(g->ring) < g->ring->replicas) {
+		error("bench: %d chunk servers for %d replicas",
+		    ring_active(g->ring), g->ring->replicas);
+		corpus_free(&b);
+		return EXIT_FAIL;
+	}
 	snprintf(b.leader, sizeof(b.leader), "%s", g->leader.addr);
 	snprintf(b.prefix, sizeof(b.prefix), "bench/%ld", (long)getpid());
 	b.timeout_ms = g->timeout_ms;
 	gfs_close(g);	/* each client has its own connections */
-	return bench_run(&b);
+	rc = bench_run(&b);
+	corpus_free(&b);
+	return rc;
 }

@@ -38,8 +38,8 @@ static const struct subcmd subcmds[] = {
 	{ "fsck", gfs_cmd_fsck, "fsck [--json] [-v] [PREFIX]",
 	    "check the replicas of every chunk of every file" },
 	{ "bench", gfs_cmd_bench, "bench [--op put|get|mixed|lookup] "
-	    "[--files N] [--size BYTES] [--clients C] [--duration DURATION] "
-	    "[--json] [--keep]",
+	    "[--files N] [--size BYTES | corpus DIR] [--clients C] "
+	    "[--duration DURATION] [--json] [--keep]",
 	    "time puts, gets or lookups of many clients" },
 	{ "help", gfs_cmd_help, "help [COMMAND]", "show usage" },
 	{ NULL, NULL, NULL, NULL },
