@@ -44,6 +44,7 @@ struct put {
 	uint8_t		   sha[GFS_HASH_LEN];	/* of the whole input */
 	int		   retry;	/* a chunk server failed: try again */
 	const struct gfs_putopt *opt;
+	struct cconn	  *also;	/* flushed along with a window */
 };
 
 /* A chunk server failed this put: say why, and leave it out from now on. */
@@ -88,7 +89,7 @@ static int
 put_window(struct put *p, const uint8_t *data, const int *lens, int n)
 {
 	struct gfs	*g = p->g;
-	struct cconn	*cs[GFS_MAX_SERVERS];
+	struct cconn	*cs[GFS_MAX_SERVERS + 1];
 	char		 hex[GFS_HEX_LEN + 1], *line;
 	int		 i, j, s, nsrv = g->ring->nservers, rc;
 	int		 where[GFS_MAX_REPLICAS];
@@ -116,7 +117,8 @@ put_window(struct put *p, const uint8_t *data, const int *lens, int n)
 	}
 	for (s = 0; s < nsrv; s++)
 		cs[s] = p->sent[s] ? &g->chunk[s] : NULL;
-	cconn_pump(cs, nsrv);
+	cs[nsrv] = p->also;
+	cconn_pump(cs, nsrv + 1);
 	for (s = 0; s < nsrv; s++)
 		p->owed[s] += p->sent[s];
 	for (s = 0; s < nsrv; s++)
@@ -430,7 +432,7 @@ gfs_put(struct gfs *g, int fd, const char *name, const struct gfs_putopt *opt,
  * covers the batch.  A chunk server that fails a batch is left out and
  * the batch sent again (the same mappings again are accepted).
  */
-#define TREE_BATCH_CHUNKS	8192
+#define TREE_BATCH_CHUNKS	PUT_WINDOW	/* a batch is one window, mostly */
 #define TREE_BATCH_FILES	2048
 
 struct tree_put {
@@ -523,8 +525,7 @@ tree_batch(struct tree_put *t, size_t lo, size_t hi)
 	for (i = lo; i < hi; i++)
 		if ((rc = tree_file(t, i - lo, &t->files[i])) < 0)
 			return rc;
-	if (t->nwin > 0 && (rc = put_window(p, t->win, t->lens, t->nwin)) < 0)
-		return rc;
+	/* The mappings go out with the last window, not after it. */
 	for (i = lo; i < hi; i++) {
 		const char *name = t->files[i].name;
 
@@ -536,6 +537,12 @@ tree_batch(struct tree_put *t, size_t lo, size_t hi)
 		    (i + 1 < hi ? t->first[i + 1 - lo] : p->nchunks) -
 		    t->first[i - lo], t->sha[i - lo], "-");
 	}
+	p->also = &g->leader;
+	rc = t->nwin > 0 ? put_window(p, t->win, t->lens, t->nwin) :
+	    cconn_flush(&g->leader);
+	p->also = NULL;
+	if (rc < 0)
+		return rc == g->leader.err ? gfs_leader_err(g, rc) : rc;
 	for (i = lo; i < hi; i++) {
 		if ((rc = pending_reply(g, &gcseq)) < 0) {
 			snprintf(g->err + strlen(g->err), sizeof(g->err) -

@@ -130,7 +130,9 @@ conn_out(struct conn *c)
 {
 	struct server *s = c->srv;
 
-	if (!s->dirty)
+	/* A PING need not wait for others' sync, unless behind a reply. */
+	if (!s->dirty || (c->cmd && (c->cmd->flags & CMD_NOHOLD) &&
+	    !c->on_held))
 		return bufferevent_get_output(c->bev);
 	if (c->held == NULL)
 		c->held = evbuffer_new();
@@ -207,6 +209,16 @@ conn_data(struct conn *c, size_t *len)
 {
 	*len = c->datalen;
 	return c->data;
+}
+
+uint8_t *
+conn_take_data(struct conn *c, size_t *len)
+{
+	uint8_t *d = c->data;
+
+	*len = c->datalen;
+	c->data = NULL;
+	return d;
 }
 
 const uint8_t (*conn_hashes(struct conn *c, size_t *n))[GFS_HASH_LEN]

@@ -16,6 +16,7 @@ struct conn;
 
 #define CMD_DATA	0x01	/* last argument announces a data block */
 #define CMD_HASHES	0x02	/* argv[count_arg] hash lines follow */
+#define CMD_NOHOLD	0x04	/* reply tells nothing durable: never held */
 
 struct cmd {
 	const char	*name;
@@ -58,6 +59,8 @@ void	server_close(struct server *);
 
 /* What a handler may read about its request. */
 const uint8_t	*conn_data(struct conn *, size_t *len);
+/* The data block, now the caller's to free: no copy on the hot path. */
+uint8_t		*conn_take_data(struct conn *, size_t *len);
 const uint8_t	(*conn_hashes(struct conn *, size_t *n))[GFS_HASH_LEN];
 struct server	*conn_server(struct conn *);
 void		 conn_close_after_reply(struct conn *);

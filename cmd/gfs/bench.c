@@ -1,7 +1,7 @@
 /*
  * gfs bench [--op put|get|mixed|lookup] [--files N]
  *     [--size BYTES | corpus DIR] [--clients C] [--duration DURATION]
- *     [--json] [--keep]
+ *     [--pipeline N] [--json] [--keep]
  *
  * redis-benchmark for gfs: C client processes, forked, each with its
  * own struct gfs and connections, time every operation on
@@ -14,7 +14,10 @@
  *	get	LOOKUP and GET_BATCH of a file, as gfs get does; the files
  *		are put first, untimed (at most N, for at most DURATION),
  *		and read round robin;
- *	lookup	LOOKUP only, of files put first as for get;
+ *	lookup	LOOKUP only, of files put first as for get; with
+ *		--pipeline N, N at a time on each connection (as
+ *		redis-benchmark -P), each timed from the send to the
+ *		last of the N replies;
  *	mixed	one put in ten, the others gets of files put so far.
  *
  * With --size corpus DIR the files put are the regular files under
@@ -80,6 +83,7 @@ struct bench {
 	uint64_t	 nfiles;	/* how many */
 	uint64_t	 cbytes;	/* and their bytes, as stat saw them */
 	int		 clients;
+	int		 pipeline;	/* lookups in flight per client */
 	uint64_t	 duration_ns;
 	int		 json;
 	int		 keep;
@@ -284,6 +288,36 @@ client_read(struct client *c, int chunks, uint64_t *ns)
 	return 0;
 }
 
+/*
+ * lookup --pipeline N: N LOOKUPs sent at once, then their N replies
+ * read; each counts the time from the send to the last reply.
+ */
+static int
+client_lookups(struct client *c, int n, uint64_t *ns)
+{
+	struct gfs_file	*f = xcalloc((size_t)n, sizeof(*f));
+	char		 name[128];
+	uint64_t	 t0;
+	int		 i, rc = 0, r;
+
+	t0 = now_ns();
+	for (i = 0; i < n; i++) {
+		client_name(c, c->nread++ % c->nwritten, name, sizeof(name));
+		if ((rc = gfs_lookup_send(&c->g, name, &f[i])) < 0)
+			break;
+	}
+	n = i;
+	for (i = 0; i < n; i++) {
+		if ((r = gfs_lookup_read(&c->g, &f[i])) == 0)
+			gfs_file_free(&f[i]);
+		else if (rc == 0)
+			rc = client_fail(c, "look up", f[i].name, r);
+	}
+	*ns = now_ns() - t0;
+	free(f);
+	return rc;
+}
+
 static void
 client_run(struct client *c)
 {
@@ -300,7 +334,22 @@ client_run(struct client *c)
 			op = k % 10 == 0 || c->nwritten == 0 ? OP_PUT : OP_GET;
 		if (op != OP_PUT && c->nwritten == 0)
 			break;		/* setup put nothing: errors say why */
-		if (op == OP_PUT)
+		if (op == OP_LOOKUP && b->pipeline > 1) {
+			int i, n = b->pipeline;
+
+			rc = client_lookups(c, n, &ns);
+			c->res.ops += (uint64_t)n;
+			k += (uint64_t)n - 1;
+			for (i = 0; rc == 0 && i < n - 1; i++) {
+				if (c->res.nlat == c->cap) {
+					c->cap = c->cap ? c->cap * 2 : 1024;
+					c->lat = xreallocarray(c->lat, c->cap,
+					    sizeof(*c->lat));
+				}
+				c->lat[c->res.nlat++] = ns;
+			}
+			c->res.ops--;	/* counted below */
+		} else if (op == OP_PUT)
 			rc = client_put(c, &ns);
 		else
 			rc = client_read(c, op == OP_GET, &ns);
@@ -447,6 +496,8 @@ print_summary(const struct bench *b, const struct summary *s)
 	cJSON_AddNumberToObject(o, "ops", (double)s->ops);
 	cJSON_AddNumberToObject(o, "seconds", round_to(s->seconds, 6));
 	cJSON_AddNumberToObject(o, "clients", b->clients);
+	if (b->pipeline > 1)
+		cJSON_AddNumberToObject(o, "pipeline", b->pipeline);
 	if (b->corpus) {
 		cJSON_AddStringToObject(o, "corpus", b->corpus);
 		cJSON_AddNumberToObject(o, "corpus_files", (double)b->nfiles);
@@ -710,6 +761,7 @@ gfs_cmd_bench(struct gfs *g, int argc, char **argv)
 		{ "duration", required_argument, NULL, 'd' },
 		{ "json", no_argument, NULL, 'j' },
 		{ "keep", no_argument, NULL, 'k' },
+		{ "pipeline", required_argument, NULL, 'p' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct bench	b;
@@ -771,11 +823,19 @@ gfs_cmd_bench(struct gfs *g, int argc, char **argv)
 			break;
 		case 'j': b.json = 1; break;
 		case 'k': b.keep = 1; break;
+		case 'p':
+			if (parse_u64(optarg, 1, 1024, &v) < 0)
+				return usage_error("bad --pipeline '%s': want 1 "
+				    "to 1024", optarg);
+			b.pipeline = (int)v;
+			break;
 		default: return usage_error(NULL);
 		}
 	}
 	if (optind != argc)
 		return usage_error(NULL);
+	if (b.pipeline > 1 && b.op != OP_LOOKUP)
+		return usage_error("--pipeline is for --op lookup");
 	if (corpus) {
 		if ((rc = corpus_load(&b, corpus)) != 0) {
 			corpus_free(&b);

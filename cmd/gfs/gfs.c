@@ -39,7 +39,7 @@ static const struct subcmd subcmds[] = {
 	    "check the replicas of every chunk of every file" },
 	{ "bench", gfs_cmd_bench, "bench [--op put|get|mixed|lookup] "
 	    "[--files N] [--size BYTES | corpus DIR] [--clients C] "
-	    "[--duration DURATION] [--json] [--keep]",
+	    "[--duration DURATION] [--pipeline N] [--json] [--keep]",
 	    "time puts, gets or lookups of many clients" },
 	{ "help", gfs_cmd_help, "help [COMMAND]", "show usage" },
 	{ NULL, NULL, NULL, NULL },

@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <cjson/cJSON.h>
 
@@ -157,9 +158,7 @@ cmd_put_pending(struct conn *c, int argc, char **argv)
 	}
 	it = &t->items[t->n++];
 	memcpy(it->hash, hash, GFS_HASH_LEN);
-	it->len = len;
-	it->data = xmalloc(len + 1);
-	memcpy(it->data, data, len);
+	it->data = conn_take_data(c, &it->len);
 	t->bytes += len;
 	cd->pending_bytes += len;
 	cd->pending_chunks++;
@@ -236,14 +235,23 @@ cmd_commit(struct conn *c, int argc, char **argv)
 void
 chunk_sync(struct server *srv)
 {
-	int rc;
+	int	fds[16], k, i, rc = 0;
 
 	(void)srv;
-	CD_LOCK();
-	rc = store_sync(&cd->st);
-	CD_UNLOCK();
+	do {
+		CD_LOCK();
+		k = store_dirty(&cd->st, fds, 16);
+		CD_UNLOCK();
+		/* Not under the lock: repair and compaction go on meanwhile. */
+		for (i = 0; i < k; i++) {
+			if (fds[i] < 0 || fdatasync(fds[i]) < 0)
+				rc = -1;
+			if (fds[i] >= 0)
+				close(fds[i]);
+		}
+	} while (k == 16);
 	if (rc < 0)
-		fatalx("cannot make commits durable: fdatasync failed");
+		fatal("cannot make commits durable: fdatasync");
 }
 
 /* ABORT <txid> -> OK <n> */
@@ -412,7 +420,7 @@ cmd_stats(struct conn *c, int argc, char **argv)
 }
 
 const struct cmd chunk_cmds[] = {
-	{ "PING",		1, 1, 0, cmd_ping, 0 },
+	{ "PING",		1, 1, CMD_NOHOLD, cmd_ping, 0 },
 	{ "STATS",		1, 1, 0, cmd_stats, 0 },
 	{ "PUT_PENDING",	4, 4, CMD_DATA, cmd_put_pending, 0 },
 	{ "COMMIT",		2, 3, 0, cmd_commit, 0 },

@@ -34,7 +34,8 @@
 #define REC_MAX		GFS_MAX_CHUNK	/* data bytes a record may hold */
 #define COMPACT_STEP	(256 * 1024)	/* most bytes of a segment a step */
 
-static uint32_t	crc_table[256];
+/* CRC-32 (IEEE, as zlib's), eight bytes a step ("slicing-by-8"). */
+static uint32_t	crc_table[8][256];
 
 static void
 crc_init(void)
@@ -45,20 +46,40 @@ crc_init(void)
 		c = i;
 		for (j = 0; j < 8; j++)
 			c = c & 1 ? 0xedb88320u ^ (c >> 1) : c >> 1;
-		crc_table[i] = c;
+		crc_table[0][i] = c;
 	}
+	for (i = 0; i < 256; i++)
+		for (j = 1; j < 8; j++)
+			crc_table[j][i] = (crc_table[j - 1][i] >> 8) ^
+			    crc_table[0][crc_table[j - 1][i] & 0xff];
+}
+
+static uint32_t
+le32(const uint8_t *p)
+{
+	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 |
+	    (uint32_t)p[3] << 24;
 }
 
 uint32_t
 crc32_update(uint32_t crc, const void *buf, size_t len)
 {
-	const uint8_t *p = buf;
+	const uint8_t	*p = buf;
+	uint32_t	 a, b;
 
-	if (crc_table[1] == 0)
+	if (crc_table[0][1] == 0)
 		crc_init();	/* callers outside a store: unit tests */
 	crc = ~crc;
+	for (; len >= 8; len -= 8, p += 8) {
+		a = le32(p) ^ crc;
+		b = le32(p + 4);
+		crc = crc_table[7][a & 0xff] ^ crc_table[6][(a >> 8) & 0xff] ^
+		    crc_table[5][(a >> 16) & 0xff] ^ crc_table[4][a >> 24] ^
+		    crc_table[3][b & 0xff] ^ crc_table[2][(b >> 8) & 0xff] ^
+		    crc_table[1][(b >> 16) & 0xff] ^ crc_table[0][b >> 24];
+	}
 	while (len--)
-		crc = crc_table[(crc ^ *p++) & 0xff] ^ (crc >> 8);
+		crc = crc_table[0][(crc ^ *p++) & 0xff] ^ (crc >> 8);
 	return ~crc;
 }
 
@@ -623,10 +644,10 @@ struct placed {
 };
 
 int
-store_sync(struct store *st)
+store_dirty(struct store *st, int *fds, int max)
 {
 	uint32_t	n;
-	int		rc = 0;
+	int		k = 0;
 
 	if (st->dirty_lo == 0)
 		return 0;
@@ -635,14 +656,35 @@ store_sync(struct store *st)
 
 		if (!s->dirty)
 			continue;
+		if (k == max)
+			return k;	/* the rest next time */
 		s->dirty = 0;
 		/* Compacted away meanwhile: its copies were synced. */
-		if (s->fd >= 0 && fdatasync(s->fd) < 0) {
-			log_warn("fdatasync segment %u", n);
-			rc = GFS_EIO;
-		}
+		if (s->fd >= 0 && (fds[k] = dup(s->fd)) >= 0)
+			k++;
+		else if (s->fd >= 0)
+			fds[k++] = -1;	/* cannot dup: the caller fails */
 	}
 	st->dirty_lo = 0;
+	return k;
+}
+
+int
+store_sync(struct store *st)
+{
+	int	fds[8], k, i, rc = 0;
+
+	do {
+		k = store_dirty(st, fds, 8);
+		for (i = 0; i < k; i++) {
+			if (fds[i] < 0 || fdatasync(fds[i]) < 0) {
+				log_warn("fdatasync segment");
+				rc = GFS_EIO;
+			}
+			if (fds[i] >= 0)
+				close(fds[i]);
+		}
+	} while (k == 8);
 	return rc;
 }
 

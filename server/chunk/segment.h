@@ -91,6 +91,13 @@ int	store_append(struct store *, const struct chunk_in *, size_t n,
 #define STORE_NOSYNC	0x01
 /* fdatasync every segment written with STORE_NOSYNC since the last call. */
 int	store_sync(struct store *);
+/*
+ * The same in two halves, so that the lock need not be held over the
+ * disk: under it, take up to max dup()ed descriptors of the segments
+ * written (-1 for one that could not be dup()ed), then fdatasync and
+ * close them without it.  Returns how many; max means maybe more.
+ */
+int	store_dirty(struct store *, int *fds, int max);
 /* Tombstone the chunks held; fdatasync (flags as above); returns how many. */
 int	store_delete(struct store *, const uint8_t (*hashes)[GFS_HASH_LEN], size_t n,
 	    int flags);

@@ -713,7 +713,7 @@ cmd_stats(struct conn *c, int argc, char **argv)
 }
 
 const struct cmd leader_cmds[] = {
-	{ "PING",		1, 1, 0, cmd_ping, 0 },
+	{ "PING",		1, 1, CMD_NOHOLD, cmd_ping, 0 },
 	{ "STATS",		1, 1, 0, cmd_stats, 0 },
 	{ "HELLO",		3, 3, 0, cmd_hello, 0 },
 	{ "RING",		1, 1, 0, cmd_ring, 0 },

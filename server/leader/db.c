@@ -432,25 +432,42 @@ ref_add(DB_TXN *txn, const uint8_t (*hashes)[GFS_HASH_LEN], uint32_t n,
 {
 	uint32_t	i, count;
 	uint64_t	queued = 0;
-	int		ret, have_queued = 0;
+	int		ret, have_queued = 0, gcq_empty = 0;
+	DBC		*cur;
 
+	/* Taking references: with the queue empty, no lookups in it. */
+	if (delta > 0 && n > 1 && gcq->cursor(gcq, txn, &cur, 0) == 0) {
+		DBT ck, cv;
+
+		memset(&ck, 0, sizeof(ck));
+		memset(&cv, 0, sizeof(cv));
+		ck.flags = cv.flags = DB_DBT_PARTIAL;
+		gcq_empty = cur->get(cur, &ck, &cv, DB_FIRST) == DB_NOTFOUND;
+		cur->close(cur);
+	}
 	for (i = 0; i < n; i++) {
-		DBT k = dbt(hashes[i], GFS_HASH_LEN), v = dbt_out();
+		DBT k = dbt(hashes[i], GFS_HASH_LEN), v;
 		DBT e = dbt(&queued, sizeof(queued)), nv;
 
+		/* The count straight into place: no allocation per chunk. */
 		count = 0;
+		memset(&v, 0, sizeof(v));
+		v.data = &count;
+		v.ulen = sizeof(count);
+		v.flags = DB_DBT_USERMEM;
 		ret = refs->get(refs, txn, &k, &v, DB_RMW);
-		if (ret == 0) {
-			if (v.size == sizeof(count))
-				memcpy(&count, v.data, sizeof(count));
-			free(v.data);
-		} else if (ret != DB_NOTFOUND)
+		if (ret == 0 && v.size != sizeof(count))
+			count = 0;
+		else if (ret != 0 && ret != DB_NOTFOUND)
 			return fail("refs get", ret);
 		if (delta < 0 && count == 0) {
 			log_warnx("refs: count of a chunk already 0");
 			continue;
 		}
-		if (count == 0) {
+		/* A chunk coming back to life leaves the GC queue, if queued. */
+		if (count == 0 && gcq_empty)
+			cnt.chunks++;
+		else if (count == 0) {
 			cnt.chunks++;
 			ret = gcq->del(gcq, txn, &k, 0);
 			if (ret == 0)
