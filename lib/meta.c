@@ -460,13 +460,14 @@ gfs_stats(struct cconn *c, char **json)
 	return 0;
 }
 
-int
-gfs_commit_group(struct gfs *g, const char *base, size_t n)
+/* COMMIT_GROUP or ABORT_GROUP of the n mappings <base>-<i>. */
+static int
+group_verb(struct gfs *g, const char *verb, const char *base, size_t n)
 {
 	char	*line;
 	int	 rc;
 
-	cconn_printf(&g->leader, "COMMIT_GROUP %s %zu\r\n", base, n);
+	cconn_printf(&g->leader, "%s %s %zu\r\n", verb, base, n);
 	if ((rc = cconn_reply(&g->leader, &line)) < 0)
 		return gfs_leader_err(g, rc);
 	if (strncmp(line, "OK", 2) != 0)
@@ -476,13 +477,13 @@ gfs_commit_group(struct gfs *g, const char *base, size_t n)
 }
 
 int
+gfs_commit_group(struct gfs *g, const char *base, size_t n)
+{
+	return group_verb(g, "COMMIT_GROUP", base, n);
+}
+
+int
 gfs_abort_group(struct gfs *g, const char *base, size_t n)
 {
-	char	*line;
-	int	 rc;
-
-	cconn_printf(&g->leader, "ABORT_GROUP %s %zu\r\n", base, n);
-	if ((rc = cconn_reply(&g->leader, &line)) < 0)
-		return gfs_leader_err(g, rc);
-	return 0;
+	return group_verb(g, "ABORT_GROUP", base, n);
 }

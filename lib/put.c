@@ -134,6 +134,18 @@ put_window(struct put *p, const uint8_t *data, const int *lens, int n)
 	return 0;
 }
 
+/* Record a chunk's hash, and feed it to the whole file's. */
+static void
+put_hash(struct put *p, struct hash_ctx *whole, const uint8_t *buf, int len)
+{
+	if (p->nchunks == p->cap) {
+		p->cap = p->cap ? p->cap * 2 : 1024;
+		p->hashes = xreallocarray(p->hashes, p->cap, GFS_HASH_LEN);
+	}
+	hash_sha256(buf, (size_t)len, p->hashes[p->nchunks++]);
+	hash_ctx_update(whole, buf, (size_t)len);
+}
+
 static int
 put_chunks(struct put *p, int fd, uint64_t *size)
 {
@@ -164,13 +176,7 @@ put_chunks(struct put *p, int fd, uint64_t *size)
 				goto out;
 			}
 			*size += (uint64_t)len;
-			if (p->nchunks == p->cap) {
-				p->cap = p->cap ? p->cap * 2 : 1024;
-				p->hashes = xreallocarray(p->hashes, p->cap,
-				    GFS_HASH_LEN);
-			}
-			hash_sha256(buf, (size_t)len, p->hashes[p->nchunks++]);
-			hash_ctx_update(whole, buf, (size_t)len);
+			put_hash(p, whole, buf, len);
 			lens[n] = len;
 		}
 		if (n > 0 && (rc = put_window(p, win, lens, n)) < 0)
@@ -306,6 +312,17 @@ put_leader(struct put *p, const char *name, uint64_t size, uint32_t *version)
 	return 0;
 }
 
+/* A fresh attempt: a new chunk txid, nothing sent yet. */
+static void
+put_reset(struct put *p)
+{
+	random_hex(p->txid, 32);
+	memset(p->touched, 0, sizeof(int) * (size_t)p->g->ring->nservers);
+	memset(p->owed, 0, sizeof(int) * (size_t)p->g->ring->nservers);
+	p->nchunks = 0;
+	p->retry = 0;
+}
+
 /* One attempt: a new txid, every step; on failure, undo what it can. */
 static int
 put_attempt(struct put *p, int fd, const char *name, uint32_t *version,
@@ -314,11 +331,7 @@ put_attempt(struct put *p, int fd, const char *name, uint32_t *version,
 	struct gfs	*g = p->g;
 	int		 rc;
 
-	random_hex(p->txid, 32);
-	memset(p->touched, 0, sizeof(int) * (size_t)g->ring->nservers);
-	memset(p->owed, 0, sizeof(int) * (size_t)g->ring->nservers);
-	p->nchunks = 0;
-	p->retry = 0;
+	put_reset(p);
 	rc = put_chunks(p, fd, size);
 	if (rc == 0) {
 		CRASH_POINT("client.put.after_chunks");
@@ -339,6 +352,22 @@ put_attempt(struct put *p, int fd, const char *name, uint32_t *version,
 		memcpy(g->err, saved, sizeof(saved));
 	}
 	return rc;
+}
+
+/* The ring, fresh, with enough chunk servers to place a chunk. */
+static int
+put_ring(struct gfs *g)
+{
+	int rc;
+
+	if ((rc = gfs_ring(g, UINT64_MAX)) < 0)
+		return rc;
+	if (ring_active(g->ring) < g->ring->replicas) {
+		snprintf(g->err, sizeof(g->err), "%d chunk servers for %d "
+		    "replicas", ring_active(g->ring), g->ring->replicas);
+		return GFS_ENOSERVERS;
+	}
+	return 0;
 }
 
 /* A descriptor we can read from the start again, or -1. */
@@ -386,13 +415,8 @@ gfs_put(struct gfs *g, int fd, const char *name, const struct gfs_putopt *opt,
 		snprintf(g->err, sizeof(g->err), "%s", why);
 		return GFS_EINVAL;
 	}
-	if ((rc = gfs_ring(g, UINT64_MAX)) < 0)
+	if ((rc = put_ring(g)) < 0)
 		return rc;
-	if (ring_active(g->ring) < g->ring->replicas) {
-		snprintf(g->err, sizeof(g->err), "%d chunk servers for %d "
-		    "replicas", ring_active(g->ring), g->ring->replicas);
-		return GFS_ENOSERVERS;
-	}
 	if ((fd = put_rewindable(g, fd, &spooled)) < 0)
 		return GFS_EIO;
 	start = spooled ? 0 : lseek(fd, 0, SEEK_CUR);
@@ -484,13 +508,7 @@ tree_file(struct tree_put *t, size_t k, const struct gfs_tfile *f)
 			break;
 		}
 		t->size[k] += (uint64_t)len;
-		if (p->nchunks == p->cap) {
-			p->cap = p->cap ? p->cap * 2 : 1024;
-			p->hashes = xreallocarray(p->hashes, p->cap,
-			    GFS_HASH_LEN);
-		}
-		hash_sha256(buf, (size_t)len, p->hashes[p->nchunks++]);
-		hash_ctx_update(whole, buf, (size_t)len);
+		put_hash(p, whole, buf, len);
 		t->lens[t->nwin++] = len;
 		if (t->nwin == PUT_WINDOW) {
 			if ((rc = put_window(p, t->win, t->lens, t->nwin)) < 0)
@@ -516,11 +534,7 @@ tree_batch(struct tree_put *t, size_t lo, size_t hi)
 	size_t		 i;
 	int		 rc;
 
-	random_hex(p->txid, 32);
-	memset(p->touched, 0, sizeof(int) * (size_t)g->ring->nservers);
-	memset(p->owed, 0, sizeof(int) * (size_t)g->ring->nservers);
-	p->nchunks = 0;
-	p->retry = 0;
+	put_reset(p);
 	t->nwin = 0;
 	for (i = lo; i < hi; i++)
 		if ((rc = tree_file(t, i - lo, &t->files[i])) < 0)
@@ -566,13 +580,8 @@ gfs_put_files(struct gfs *g, const char *base, const struct gfs_tfile *files,
 	uint64_t	 bytes;
 	int		 rc = 0, attempt;
 
-	if ((rc = gfs_ring(g, UINT64_MAX)) < 0)
+	if ((rc = put_ring(g)) < 0)
 		return rc;
-	if (ring_active(g->ring) < g->ring->replicas) {
-		snprintf(g->err, sizeof(g->err), "%d chunk servers for %d "
-		    "replicas", ring_active(g->ring), g->ring->replicas);
-		return GFS_ENOSERVERS;
-	}
 	memset(&t, 0, sizeof(t));
 	t.p.g = g;
 	t.p.touched = xcalloc((size_t)g->ring->nservers, sizeof(int));

@@ -42,8 +42,11 @@ int	gfs_cmd_undelete(struct gfs *, int, char **);
 /* put -r and get -r (tree.c): argv after the options. */
 int	gfs_tree_put(struct gfs *, int argc, char **argv, int quiet, int jobs);
 int	gfs_tree_get(struct gfs *, int argc, char **argv, int quiet, int jobs);
-/* -j N */
-int	parse_jobs(const char *, int *);
+/* -r, -q and -j N of put and get: 1 when ch was one, -1 on a bad -j. */
+struct tree_opts {
+	int	tree, quiet, jobs;
+};
+int	tree_opt(int ch, struct tree_opts *);
 
 /* "YYYY-MM-DD HH:MM:SS", local time. */
 void	fmt_time(uint64_t secs, char *buf, size_t len);

@@ -35,26 +35,25 @@ gfs_cmd_get(struct gfs *g, int argc, char **argv)
 	char		*tmp = NULL;
 	struct gfs_file	 f;
 	int		 ch, fd = STDOUT_FILENO, rc;
-	int		 tree = 0, quiet = 0, jobs = TREE_JOBS;
+	struct tree_opts t = { 0, 0, TREE_JOBS };
 
 	/* Options may come after NAME, as the usage shows. */
 	while ((ch = getopt(argc, argv, "o:rqj:")) != -1) {
+		if ((rc = tree_opt(ch, &t)) != 0) {
+			if (rc < 0)
+				return EXIT_USAGE;
+			continue;
+		}
 		switch (ch) {
 		case 'o': out = optarg; break;
-		case 'r': tree = 1; break;
-		case 'q': quiet = 1; break;
-		case 'j':
-			if (parse_jobs(optarg, &jobs) < 0)
-				return EXIT_USAGE;
-			break;
 		default: return usage_error(NULL);
 		}
 	}
-	if (tree) {
+	if (t.tree) {
 		if (out)
 			return usage_error("-o is for one file, not with -r");
-		return gfs_tree_get(g, argc - optind, argv + optind, quiet,
-		    jobs);
+		return gfs_tree_get(g, argc - optind, argv + optind, t.quiet,
+		    t.jobs);
 	}
 	if (argc - optind != 1)
 		return usage_error(NULL);

@@ -28,17 +28,16 @@ gfs_cmd_put(struct gfs *g, int argc, char **argv)
 	uint32_t		 version;
 	uint64_t		 size, v;
 	int			 ch, fd, rc, verbose = 0;
-	int			 tree = 0, quiet = 0, jobs = TREE_JOBS;
+	struct tree_opts	 t = { 0, 0, TREE_JOBS };
 
 	while ((ch = getopt_long(argc, argv, "+vrqj:", longopts, NULL)) != -1) {
+		if ((rc = tree_opt(ch, &t)) != 0) {
+			if (rc < 0)
+				return EXIT_USAGE;
+			continue;
+		}
 		switch (ch) {
 		case 'v': verbose = 1; break;
-		case 'r': tree = 1; break;
-		case 'q': quiet = 1; break;
-		case 'j':
-			if (parse_jobs(optarg, &jobs) < 0)
-				return EXIT_USAGE;
-			break;
 		case 'i':
 			if (parse_u64(optarg, 0, UINT32_MAX, &v) < 0)
 				return usage_error("bad --if-version '%s': want "
@@ -50,11 +49,11 @@ gfs_cmd_put(struct gfs *g, int argc, char **argv)
 	}
 	argc -= optind;
 	argv += optind;
-	if (tree) {
+	if (t.tree) {
 		if (opt.if_version >= 0)
 			return usage_error("--if-version is for one file, not "
 			    "with -r");
-		return gfs_tree_put(g, argc, argv, quiet, jobs);
+		return gfs_tree_put(g, argc, argv, t.quiet, t.jobs);
 	}
 	if (argc < 1 || argc > 2)
 		return usage_error(NULL);

@@ -19,6 +19,7 @@
 
 #include <errno.h>
 #include <ftw.h>
+#include <getopt.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
@@ -282,14 +283,20 @@ tree_jobs(struct tree *t, struct job *j, const char *leader, int timeout_ms,
 }
 
 int
-parse_jobs(const char *s, int *jobs)
+tree_opt(int ch, struct tree_opts *o)
 {
 	uint64_t v;
 
-	if (parse_u64(s, 1, TREE_MAX_JOBS, &v) < 0)
-		return usage_error("bad -j '%s': want 1 to %d", s,
-		    TREE_MAX_JOBS), -1;
-	*jobs = (int)v;
+	switch (ch) {
+	case 'r': o->tree = 1; return 1;
+	case 'q': o->quiet = 1; return 1;
+	case 'j':
+		if (parse_u64(optarg, 1, TREE_MAX_JOBS, &v) < 0)
+			return usage_error("bad -j '%s': want 1 to %d", optarg,
+			    TREE_MAX_JOBS), -1;
+		o->jobs = (int)v;
+		return 1;
+	}
 	return 0;
 }
 
