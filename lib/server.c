@@ -41,6 +41,8 @@
 #include "server.h"
 #include "xmalloc.h"
 
+#define SERVER_MAX_IO	(256 * 1024)	/* bytes a read or write may move */
+
 enum conn_state {
 	ST_LINE,	/* waiting for a command line */
 	ST_DATA,	/* waiting for datalen + 2 bytes */
@@ -570,6 +572,9 @@ accept_cb(struct evconnlistener *lis, evutil_socket_t fd,
 	s->nconns++;
 	bufferevent_setcb(c->bev, conn_read_cb, conn_write_cb, conn_event_cb, c);
 	bufferevent_setwatermark(c->bev, EV_READ, 0, 4 * GFS_MAX_LINE);
+	/* Chunks come and go in bulk: fewer, larger reads and writes. */
+	bufferevent_set_max_single_read(c->bev, SERVER_MAX_IO);
+	bufferevent_set_max_single_write(c->bev, SERVER_MAX_IO);
 	bufferevent_set_timeouts(c->bev, &idle, NULL);
 	bufferevent_enable(c->bev, EV_READ | EV_WRITE);
 }
