@@ -37,7 +37,8 @@ GFS_SRCS = cmd/gfs/gfs.c cmd/gfs/put.c cmd/gfs/get.c cmd/gfs/rm.c \
 	   cmd/gfs/bench.c cmd/gfs/tree.c
 UNIT_SRCS = $(wildcard t/unit/*.c)
 UNIT_BINS = $(UNIT_SRCS:.c=.t)
-HELPERS = t/helper/gfs-raw t/helper/dedup-measure t/helper/gfs-proxy
+HELPERS = t/helper/gfs-raw t/helper/dedup-measure t/helper/gfs-proxy \
+	  t/helper/chunk-bench
 
 LIB_OBJS = $(LIB_SRCS:.c=.o)
 LEADER_OBJS = $(LEADER_SRCS:.c=.o)
@@ -105,6 +106,10 @@ t/helper/gfs-proxy: t/helper/gfs-proxy.o
 
 # Not run by make test: fixed against cdc chunking over edited versions.
 t/helper/dedup-measure: t/helper/dedup-measure.o lib/libgfs.a
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS_LIB)
+
+# Not run by make test: t/bench-million.sh fills a chunk server with it.
+t/helper/chunk-bench: t/helper/chunk-bench.o lib/libgfs.a
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS_LIB)
 
 run: all

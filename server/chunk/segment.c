@@ -26,7 +26,6 @@
 
 #include "banned.h"
 #include "crash.h"
-#include "hash.h"
 #include "log.h"
 #include "segment.h"
 #include "xmalloc.h"
@@ -309,19 +308,33 @@ seg_open(struct store *st, uint32_t n, int create)
 static size_t
 store_find(struct store *st, const uint8_t *hash, uint8_t *rec, int want_data)
 {
-	uint64_t	key = hash_prefix(hash);
+	uint32_t	key = index_key(hash);
 	size_t		slot = SIZE_MAX;
 	ssize_t		n;
 
 	while (index_next(&st->idx, key, &slot)) {
 		struct idx_entry *e = &st->idx.tab[slot];
 
+		/*
+		 * One pread of the header and a fixed chunk's worth: most
+		 * chunks are 1 KB or less; a bigger one takes a second.
+		 */
 		n = pread(st->segs[e->seg].fd, rec,
-		    want_data ? REC_HDR + GFS_MAX_CHUNK : REC_HDR, e->off);
+		    want_data ? REC_HDR + GFS_CHUNK_SIZE : REC_HDR, e->off);
 		if (n < REC_HDR)
 			continue;
-		if (memcmp(rec + 16, hash, GFS_HASH_LEN) == 0)
-			return slot;
+		if (memcmp(rec + 16, hash, GFS_HASH_LEN) != 0)
+			continue;
+		if (want_data) {
+			size_t len = (size_t)rec[6] | (size_t)rec[7] << 8;
+
+			if (len > GFS_CHUNK_SIZE && len <= GFS_MAX_CHUNK &&
+			    (size_t)n < REC_HDR + len &&
+			    pread(st->segs[e->seg].fd, rec + n,
+			    REC_HDR + len - (size_t)n, e->off + n) < 0)
+				continue;
+		}
+		return slot;
 	}
 	return SIZE_MAX;
 }
@@ -331,7 +344,7 @@ static void
 seg_index(struct store *st, const uint8_t *hash, uint32_t n, uint32_t off,
     size_t len)
 {
-	index_insert(&st->idx, hash_prefix(hash), n, off);
+	index_insert(&st->idx, index_key(hash), n, off);
 	st->chunks++;
 	st->bytes += len;
 	st->live += REC_HDR + len;
@@ -799,7 +812,7 @@ store_scan(struct store *st, size_t *cursor, uint8_t (*hashes)[GFS_HASH_LEN],
 		}
 		if (pread(st->segs[e->seg].fd, hdr, REC_HDR, e->off) != REC_HDR ||
 		    get32(hdr) != REC_MAGIC || hdr[4] != REC_CHUNK ||
-		    hash_prefix(hdr + 16) != e->key) {
+		    index_key(hdr + 16) != e->key) {
 			/*
 			 * The header no longer names the chunk it was
 			 * indexed for: no read can find it.  Forget it; a
@@ -885,7 +898,7 @@ slot_at(struct store *st, const uint8_t *hash, uint32_t n, uint64_t off)
 {
 	size_t slot = SIZE_MAX;
 
-	while (index_next(&st->idx, hash_prefix(hash), &slot))
+	while (index_next(&st->idx, index_key(hash), &slot))
 		if (st->idx.tab[slot].seg == n && st->idx.tab[slot].off == off)
 			return slot;
 	return SIZE_MAX;
