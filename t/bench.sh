@@ -262,6 +262,10 @@ if want clients; then
 	done
 	bench_row "gfs bench lookup at the leader, 16 clients" '>=' 50000 \
 	    --op lookup --clients 16 --duration "$DURATION" --files 10000000
+	# The leader's rate, not the round trips': 4 clients, 32 in flight.
+	bench_row "gfs bench lookup at the leader, 4 clients, 32 pipelined" \
+	    '>=' 50000 --op lookup --clients 4 --pipeline 32 \
+	    --duration "$DURATION" --files 10000000
 fi
 
 # A gfs process per file, against cp and cat run the same way.
