@@ -532,7 +532,7 @@ tree_batch(struct tree_put *t, size_t lo, size_t hi)
 	char		 arg[24];
 	uint64_t	 gcseq, max = 0;
 	size_t		 i;
-	int		 rc;
+	int		 rc, r;
 
 	put_reset(p);
 	t->nwin = 0;
@@ -555,17 +555,30 @@ tree_batch(struct tree_put *t, size_t lo, size_t hi)
 	rc = t->nwin > 0 ? put_window(p, t->win, t->lens, t->nwin) :
 	    cconn_flush(&g->leader);
 	p->also = NULL;
-	if (rc < 0)
-		return rc == g->leader.err ? gfs_leader_err(g, rc) : rc;
+	if (rc < 0 && rc == g->leader.err)
+		return gfs_leader_err(g, rc);
+	/*
+	 * Every mapping's reply is read, even after a chunk server failed
+	 * the window: the next attempt at the batch finds the stream in
+	 * step (and the leader takes the same mappings again).
+	 */
 	for (i = lo; i < hi; i++) {
-		if ((rc = pending_reply(g, &gcseq)) < 0) {
-			snprintf(g->err + strlen(g->err), sizeof(g->err) -
-			    strlen(g->err), " (for '%s')", t->files[i].name);
-			return rc;
+		if ((r = pending_reply(g, &gcseq)) < 0) {
+			if (rc == 0 || g->leader.err)
+				snprintf(g->err + strlen(g->err), sizeof(g->err) -
+				    strlen(g->err), " (for '%s')",
+				    t->files[i].name);
+			if (g->leader.err)
+				return r;
+			if (rc == 0)
+				rc = r;
+			continue;
 		}
 		if (gcseq > max)
 			max = gcseq;
 	}
+	if (rc < 0)
+		return rc;
 	snprintf(arg, sizeof(arg), "%llu", (unsigned long long)max);
 	return put_finish(p, "COMMIT", arg);
 }

@@ -143,6 +143,15 @@ test_expect_success 'get -r: a chunk server killed midway, it completes' '
 	diff -r src midway
 '
 
+test_expect_success 'put -r: a chunk server dies in a COMMIT, the batch goes again' '
+	kill_chunk 3 &&
+	GFS_CRASH=chunk.commit.after_append start_chunk 3 --pending-ttl 3s &&
+	gfs put -r -j 2 src retried &&
+	wait_for "! kill -0 \${CHUNK_PID[3]} 2>/dev/null" &&
+	gfs get -r retried back &&
+	diff -r src back
+'
+
 test_expect_success 'a progress line on a terminal, none with -q' '
 	script -qec "gfs put -r src tty" /dev/null >tty.out &&
 	grep -a "1002/1002 files" tty.out &&

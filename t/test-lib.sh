@@ -114,11 +114,13 @@ _spawn () {
 	local name=$1 wrap end; shift
 	rm -f "$TRASH/$name.out" "$TRASH/$name.pid"
 	echo "=== $(date '+%H:%M:%S') $*" >>"$TRASH/$name.log"
+	# A daemon lives at most 10 minutes (GFS_TEST_SLOW times that).
 	# shellcheck disable=SC2016
-	timeout -s KILL 600 sh -c 'echo $$ >"$0"; exec "$@"' "$TRASH/$name.pid" \
+	timeout -s KILL $((600 * ${GFS_TEST_SLOW:-1})) \
+		sh -c 'echo $$ >"$0"; exec "$@"' "$TRASH/$name.pid" \
 		"$@" >"$TRASH/$name.out" 2>>"$TRASH/$name.log" </dev/null 3>&- 4>&- 8>&- 9>&- &
 	wrap=$!
-	end=$((SECONDS + 10))
+	end=$((SECONDS + 10 * ${GFS_TEST_SLOW:-1}))
 	_ADDR='' _PID=''
 	until _ADDR=$(sed -n 's/^ready \(127\.0\.0\.1:[0-9]*\)$/\1/p' "$TRASH/$name.out") &&
 		test -n "$_ADDR"; do
