@@ -132,7 +132,7 @@ conn_out(struct conn *c)
 {
 	struct server *s = c->srv;
 
-	/* A PING need not wait for others' sync, unless behind a reply. */
+	/* PING, chunk PUT_PENDING: not held, unless behind a held reply. */
 	if (!s->dirty || (c->cmd && (c->cmd->flags & CMD_NOHOLD) &&
 	    !c->on_held))
 		return bufferevent_get_output(c->bev);

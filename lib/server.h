@@ -16,7 +16,8 @@ struct conn;
 
 #define CMD_DATA	0x01	/* last argument announces a data block */
 #define CMD_HASHES	0x02	/* argv[count_arg] hash lines follow */
-#define CMD_NOHOLD	0x04	/* reply tells nothing durable: never held */
+#define CMD_NOHOLD	0x04	/* reply claims nothing durable: not held
+				   behind others' group sync */
 
 struct cmd {
 	const char	*name;

@@ -422,7 +422,7 @@ cmd_stats(struct conn *c, int argc, char **argv)
 const struct cmd chunk_cmds[] = {
 	{ "PING",		1, 1, CMD_NOHOLD, cmd_ping, 0 },
 	{ "STATS",		1, 1, 0, cmd_stats, 0 },
-	{ "PUT_PENDING",	4, 4, CMD_DATA, cmd_put_pending, 0 },
+	{ "PUT_PENDING",	4, 4, CMD_DATA | CMD_NOHOLD, cmd_put_pending, 0 },
 	{ "COMMIT",		2, 3, 0, cmd_commit, 0 },
 	{ "ABORT",		2, 2, 0, cmd_abort, 0 },
 	{ "GET_BATCH",		2, GFS_MAX_BATCH + 1, 0, cmd_get_batch, 0 },
