@@ -98,18 +98,18 @@ t/unit/segment.t: t/unit/segment.o server/chunk/segment.o server/chunk/index.o \
 t/unit/%.t: t/unit/%.o lib/libgfs.a
 	$(CC) $(LDFLAGS) -o $@ $^ -levent $(LDLIBS_LIB)
 
-t/helper/gfs-raw: t/helper/gfs-raw.o
-	$(CC) $(LDFLAGS) -o $@ $<
+t/helper/gfs-raw: t/helper/gfs-raw.o t/helper/hutil.o
+	$(CC) $(LDFLAGS) -o $@ $^
 
-t/helper/gfs-proxy: t/helper/gfs-proxy.o
-	$(CC) $(LDFLAGS) -o $@ $<
+t/helper/gfs-proxy: t/helper/gfs-proxy.o t/helper/hutil.o
+	$(CC) $(LDFLAGS) -o $@ $^
 
 # Not run by make test: fixed against cdc chunking over edited versions.
 t/helper/dedup-measure: t/helper/dedup-measure.o lib/libgfs.a
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS_LIB)
 
 # Not run by make test: t/bench-million.sh fills a chunk server with it.
-t/helper/chunk-bench: t/helper/chunk-bench.o lib/libgfs.a
+t/helper/chunk-bench: t/helper/chunk-bench.o t/helper/hutil.o lib/libgfs.a
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS_LIB)
 
 run: all

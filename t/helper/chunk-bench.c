@@ -42,6 +42,7 @@
 #include "client.h"
 #include "gfs.h"
 #include "hash.h"
+#include "hutil.h"
 #include "proto.h"
 #include "xmalloc.h"
 
@@ -60,19 +61,6 @@ static struct {
 	uint64_t	 seed;
 	uint8_t		*pattern;	/* size bytes */
 } g;
-
-static void __attribute__((noreturn, format(printf, 2, 3)))
-die(int code, const char *fmt, ...)
-{
-	va_list ap;
-
-	fputs("chunk-bench: ", stderr);
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fputc('\n', stderr);
-	exit(code);
-}
 
 static void __attribute__((noreturn))
 usage(void)
@@ -463,6 +451,8 @@ cmd_get(int argc, char **argv)
 	}
 	return 0;
 }
+
+const char *helper_name = "chunk-bench";
 
 int
 main(int argc, char **argv)

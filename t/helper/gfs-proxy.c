@@ -58,6 +58,7 @@
 #include <unistd.h>
 
 #include "banned.h"
+#include "hutil.h"
 
 #define EXIT_USAGE	2
 #define EXIT_IO		3
@@ -122,19 +123,6 @@ static struct {
 				bytes_down, discarded;
 } st;
 
-static void __attribute__((noreturn, format(printf, 2, 3)))
-die(int code, const char *fmt, ...)
-{
-	va_list ap;
-
-	fputs("gfs-proxy: ", stderr);
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fputc('\n', stderr);
-	exit(code);
-}
-
 /* A log line, stamped like the servers' so that logs line up. */
 static void __attribute__((format(printf, 1, 2)))
 note(const char *fmt, ...)
@@ -162,60 +150,7 @@ usage(void)
 	exit(EXIT_USAGE);
 }
 
-/* Decimal digits only, no sign, min <= value <= max. */
-static int
-parse_num(const char *s, unsigned long min, unsigned long max,
-    unsigned long *out)
-{
-	unsigned long v = 0;
-
-	if (*s == '\0')
-		return -1;
-	for (; *s; s++) {
-		if (*s < '0' || *s > '9')
-			return -1;
-		if (v > (max - (unsigned long)(*s - '0')) / 10)
-			return -1;
-		v = v * 10 + (unsigned long)(*s - '0');
-	}
-	if (v < min)
-		return -1;
-	*out = v;
-	return 0;
-}
-
 /* HOST:PORT in 127.0.0.0/8, port at least minport. */
-static void
-parse_addr(const char *addr, unsigned long minport, struct sockaddr_in *sin)
-{
-	char		 host[INET_ADDRSTRLEN];
-	const char	*colon = strrchr(addr, ':');
-	unsigned long	 port;
-	size_t		 hlen;
-
-	if (colon == NULL || (hlen = (size_t)(colon - addr)) >= sizeof(host))
-		die(EXIT_USAGE, "bad address '%s'", addr);
-	memcpy(host, addr, hlen);
-	host[hlen] = '\0';
-	memset(sin, 0, sizeof(*sin));
-	sin->sin_family = AF_INET;
-	if (inet_pton(AF_INET, host, &sin->sin_addr) != 1 ||
-	    parse_num(colon + 1, minport, 65535, &port) < 0)
-		die(EXIT_USAGE, "bad address '%s'", addr);
-	if ((ntohl(sin->sin_addr.s_addr) >> 24) != 127)
-		die(EXIT_USAGE, "refusing '%s': not in 127.0.0.0/8", addr);
-	sin->sin_port = htons((unsigned short)port);
-}
-
-static long long
-now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 static int
 listen_on(struct sockaddr_in *sin)
 {
@@ -390,7 +325,7 @@ flow_read(struct pconn *p, int fd, struct flow *f)
 	if ((s = malloc(sizeof(*s) + (size_t)n)) == NULL)
 		die(EXIT_IO, "out of memory");
 	s->next = NULL;
-	s->at = now_ms();
+	s->at = mono_ms();
 	s->off = 0;
 	s->len = (size_t)n;
 	memcpy(s->data, buf, (size_t)n);
@@ -681,6 +616,8 @@ on_signal(int sig)
 	stopping = 1;
 }
 
+const char *helper_name = "gfs-proxy";
+
 int
 main(int argc, char **argv)
 {
@@ -713,9 +650,9 @@ main(int argc, char **argv)
 	if (argc - optind != 1)
 		usage();
 	target_str = argv[optind];
-	parse_addr(target_str, 1, &target);
-	parse_addr(laddr, 0, &lsin);
-	parse_addr(caddr, 0, &csin);
+	parse_loopback(target_str, 1, &target);
+	parse_loopback(laddr, 0, &lsin);
+	parse_loopback(caddr, 0, &csin);
 
 	signal(SIGPIPE, SIG_IGN);
 	memset(&sa, 0, sizeof(sa));
@@ -744,7 +681,7 @@ main(int argc, char **argv)
 		    target_str);
 
 	while (!stopping) {
-		now = now_ms();
+		now = mono_ms();
 		wait = -1;
 		pfd[0].fd = lfd;
 		pfd[0].events = POLLIN;
@@ -806,7 +743,7 @@ main(int argc, char **argv)
 				continue;
 			die(EXIT_IO, "poll: %s", strerror(errno));
 		}
-		now = now_ms();
+		now = mono_ms();
 		/* Connections first: the array stays as it was polled. */
 		for (i = 0; i < nconns; i++) {
 			rc[i] = at_c[i] >= 0 ? pfd[at_c[i]].revents : 0;

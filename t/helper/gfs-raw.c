@@ -35,23 +35,12 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "hutil.h"
+
 #define EXIT_CLOSED	0
 #define EXIT_USAGE	2
 #define EXIT_IO		3
 #define EXIT_TIMEOUT	4
-
-static void __attribute__((noreturn, format(printf, 2, 3)))
-die(int code, const char *fmt, ...)
-{
-	va_list ap;
-
-	fputs("gfs-raw: ", stderr);
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fputc('\n', stderr);
-	exit(code);
-}
 
 static void __attribute__((noreturn))
 usage(void)
@@ -60,60 +49,13 @@ usage(void)
 	exit(EXIT_USAGE);
 }
 
-/* Decimal digits only, no sign, min <= value <= max. */
-static int
-parse_num(const char *s, unsigned long min, unsigned long max,
-    unsigned long *out)
-{
-	unsigned long v = 0;
-
-	if (*s == '\0')
-		return -1;
-	for (; *s; s++) {
-		if (*s < '0' || *s > '9')
-			return -1;
-		if (v > (max - (unsigned long)(*s - '0')) / 10)
-			return -1;
-		v = v * 10 + (unsigned long)(*s - '0');
-	}
-	if (v < min)
-		return -1;
-	*out = v;
-	return 0;
-}
-
-static long long
-now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 static int
 connect_loopback(const char *addr)
 {
-	char host[INET_ADDRSTRLEN];
-	const char *colon = strrchr(addr, ':');
 	struct sockaddr_in sin;
-	unsigned long port;
-	size_t hlen;
 	int fd, one = 1;
 
-	if (colon == NULL || (hlen = (size_t)(colon - addr)) >= sizeof(host))
-		die(EXIT_USAGE, "bad address '%s'", addr);
-	memcpy(host, addr, hlen);
-	host[hlen] = '\0';
-	memset(&sin, 0, sizeof(sin));
-	sin.sin_family = AF_INET;
-	if (inet_pton(AF_INET, host, &sin.sin_addr) != 1 ||
-	    parse_num(colon + 1, 1, 65535, &port) < 0)
-		die(EXIT_USAGE, "bad address '%s'", addr);
-	if ((ntohl(sin.sin_addr.s_addr) >> 24) != 127)
-		die(EXIT_USAGE, "refusing '%s': not in 127.0.0.0/8", addr);
-	sin.sin_port = htons((unsigned short)port);
-
+	parse_loopback(addr, 1, &sin);
 	if ((fd = socket(AF_INET, SOCK_STREAM, 0)) < 0)
 		die(EXIT_IO, "socket: %s", strerror(errno));
 	/* So that -s really sends one byte per segment. */
@@ -143,6 +85,8 @@ write_all(int fd, const char *p, size_t n)
 		n -= (size_t)w;
 	}
 }
+
+const char *helper_name = "gfs-raw";
 
 int
 main(int argc, char **argv)
@@ -174,12 +118,12 @@ main(int argc, char **argv)
 		usage();
 	signal(SIGPIPE, SIG_IGN);
 	fd = connect_loopback(argv[optind]);
-	last = now_ms();
+	last = mono_ms();
 
 	for (;;) {
 		struct pollfd pfd[2];
 		int sending = inoff < inlen, wait_ms = -1, nfd = 1, r;
-		long long now = now_ms();
+		long long now = mono_ms();
 
 		if (in_eof && !sending && !shut && !keep) {
 			if (shutdown(fd, SHUT_WR) < 0 && errno != ENOTCONN)
@@ -220,7 +164,7 @@ main(int argc, char **argv)
 			n = read(fd, buf, sizeof(buf));
 			if (n > 0) {
 				write_all(STDOUT_FILENO, buf, (size_t)n);
-				last = now_ms();
+				last = mono_ms();
 			} else if (n == 0 || errno == ECONNRESET) {
 				if (n < 0)
 					fprintf(stderr, "gfs-raw: connection "
@@ -234,7 +178,7 @@ main(int argc, char **argv)
 			n = write(fd, in + inoff, slow ? 1 : inlen - inoff);
 			if (n >= 0) {
 				inoff += (size_t)n;
-				last = now_ms();
+				last = mono_ms();
 				next_send = last + 1;
 			} else if (errno == EPIPE || errno == ECONNRESET) {
 				/* Server stopped reading; collect its reply. */
@@ -249,10 +193,10 @@ main(int argc, char **argv)
 			if (n > 0) {
 				inlen = (size_t)n;
 				inoff = 0;
-				last = now_ms();
+				last = mono_ms();
 			} else if (n == 0) {
 				in_eof = 1;
-				last = now_ms();
+				last = mono_ms();
 			} else if (errno != EINTR && errno != EAGAIN) {
 				die(EXIT_IO, "read stdin: %s", strerror(errno));
 			}
