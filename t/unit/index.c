@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "../../server/chunk/index.h"
+#include "rnd.h"
 #include "tap.h"
 
 #define N		1000000
@@ -29,15 +30,10 @@ struct ent {
 
 static uint64_t rng_state = 0x0123456789abcdefULL;
 
-/* splitmix64: deterministic, so a failure reproduces. */
 static uint64_t
 rnd(void)
 {
-	uint64_t z = (rng_state += 0x9e3779b97f4a7c15ULL);
-
-	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-	z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-	return z ^ (z >> 31);
+	return splitmix64(&rng_state);
 }
 
 static void

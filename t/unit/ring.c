@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "ring.h"
+#include "rnd.h"
 #include "tap.h"
 
 /* fabs() without -lm, which the unit-test link rule does not add. */
@@ -18,15 +19,10 @@ dabs(double x)
 
 static uint64_t rng_state = 0x9e3779b97f4a7c15ULL;
 
-/* splitmix64: deterministic, so a failure reproduces. */
 static uint64_t
 rnd(void)
 {
-	uint64_t z = (rng_state += 0x9e3779b97f4a7c15ULL);
-
-	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-	z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-	return z ^ (z >> 31);
+	return splitmix64(&rng_state);
 }
 
 static struct ring *

@@ -21,6 +21,7 @@
 #include "../../server/chunk/segment.h"
 #include "crash.h"
 #include "hash.h"
+#include "rnd.h"
 #include "tap.h"
 
 #define NIDS		2500
@@ -34,15 +35,10 @@ static const char *points[] = {
 
 static uint64_t rng_state = 0x5eed5eed12345678ULL;
 
-/* splitmix64: deterministic, so a failure reproduces. */
 static uint64_t
 rnd(void)
 {
-	uint64_t z = (rng_state += 0x9e3779b97f4a7c15ULL);
-
-	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-	z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-	return z ^ (z >> 31);
+	return splitmix64(&rng_state);
 }
 
 struct chunk {
