@@ -25,7 +25,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "banned.h"
@@ -58,15 +57,6 @@ static struct tree	*walk_tree;	/* nftw has no argument */
 static const char	*walk_prefix;
 static size_t		 walk_skip;	/* bytes of DIR/ to cut */
 static int		 walk_quiet;
-
-static uint64_t
-mono_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
 
 static void
 tree_add(struct tree *t, const char *path, const char *name, uint64_t size)
@@ -133,7 +123,7 @@ walk_cb(const char *path, const struct stat *sb, int type, struct FTW *ftw)
 static void
 progress_show(struct tree *t, int end)
 {
-	uint64_t	now = mono_ms();
+	uint64_t	now = now_ms();
 	double		secs, rate, eta;
 
 	if (!t->show || (!end && now - t->last < 200))
@@ -394,7 +384,7 @@ gfs_tree_put(struct gfs *g, int argc, char **argv, int quiet, int jobs)
 	j.group = group;
 	t.verb = "put";
 	t.show = !quiet && isatty(STDOUT_FILENO);
-	t.t0 = mono_ms();
+	t.t0 = now_ms();
 	rc = tree_jobs(&t, &j, g->leader.addr, g->timeout_ms, jobs);
 	if (rc == 0)
 		CRASH_POINT("client.putr.before_commit");
@@ -495,7 +485,7 @@ gfs_tree_get(struct gfs *g, int argc, char **argv, int quiet, int jobs)
 	memset(&j, 0, sizeof(j));
 	t.verb = "get";
 	t.show = !quiet && isatty(STDOUT_FILENO);
-	t.t0 = mono_ms();
+	t.t0 = now_ms();
 	rc = tree_jobs(&t, &j, g->leader.addr, g->timeout_ms, jobs);
 	progress_show(&t, 1);
 	if (j.missing > 0 && !quiet)

@@ -604,7 +604,7 @@ struct batch {
 	uint64_t	 base;	/* file offset of buf[0] */
 	uint32_t	 ntomb;	/* tombstones in buf, hi seg */
 	uint32_t	 tlo;	/* their lowest lo */
-	int		 nosync;	/* STORE_NOSYNC: store_sync() later */
+	int		 nosync;	/* STORE_NOSYNC: synced by the caller */
 };
 
 static int
@@ -680,25 +680,6 @@ store_dirty(struct store *st, int *fds, int max)
 	}
 	st->dirty_lo = 0;
 	return k;
-}
-
-int
-store_sync(struct store *st)
-{
-	int	fds[8], k, i, rc = 0;
-
-	do {
-		k = store_dirty(st, fds, 8);
-		for (i = 0; i < k; i++) {
-			if (fds[i] < 0 || fdatasync(fds[i]) < 0) {
-				log_warn("fdatasync segment");
-				rc = GFS_EIO;
-			}
-			if (fds[i] >= 0)
-				close(fds[i]);
-		}
-	} while (k == 8);
-	return rc;
 }
 
 int

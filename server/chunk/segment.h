@@ -84,18 +84,17 @@ int	store_read(struct store *, const uint8_t hash[GFS_HASH_LEN], uint8_t *buf);
 int	store_append(struct store *, const struct chunk_in *, size_t n,
 	    int flags);
 /*
- * STORE_NOSYNC: write and index, but leave the fdatasync to the next
- * store_sync(), which the caller runs before it acknowledges anything
- * (group commit: one sync for every COMMIT of a pass of the loop).
+ * STORE_NOSYNC: write and index, but leave the fdatasync to the caller,
+ * who syncs what store_dirty() hands out before it acknowledges
+ * anything (group commit: one sync for every COMMIT of a pass).
  */
 #define STORE_NOSYNC	0x01
-/* fdatasync every segment written with STORE_NOSYNC since the last call. */
-int	store_sync(struct store *);
 /*
- * The same in two halves, so that the lock need not be held over the
- * disk: under it, take up to max dup()ed descriptors of the segments
- * written (-1 for one that could not be dup()ed), then fdatasync and
- * close them without it.  Returns how many; max means maybe more.
+ * The segments written with STORE_NOSYNC since the last call: under the
+ * lock, up to max dup()ed descriptors (-1 for one that could not be
+ * dup()ed), for the caller to fdatasync and close without the lock, so
+ * that it is not held over the disk.  Returns how many; max means maybe
+ * more.
  */
 int	store_dirty(struct store *, int *fds, int max);
 /* Tombstone the chunks held; fdatasync (flags as above); returns how many. */
