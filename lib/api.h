@@ -76,6 +76,12 @@ void	gfs_close(struct gfs *);
 int	gfs_ring(struct gfs *, uint64_t epoch);
 /* Use ring r (taken over) and open no connection yet. */
 void	gfs_set_ring(struct gfs *, struct ring *);
+/*
+ * Keep the ring for another request: forget which chunk servers failed
+ * and drop their connections, and those idle long enough that the
+ * server may have closed them.
+ */
+void	gfs_ring_reuse(struct gfs *);
 
 /* name is "NAME" or "NAME@VERSION" (a trailing @ and digits). */
 int	gfs_lookup(struct gfs *, const char *name, struct gfs_file *);

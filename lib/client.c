@@ -106,6 +106,7 @@ cconn_open(struct cconn *c)
 	if (c->fd < 0)
 		return cconn_fail(c, GFS_ENET, "%s", strerror(errno));
 	setsockopt(c->fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	c->used_ms = now_ms();
 	if (connect(c->fd, (struct sockaddr *)&sin, sizeof(sin)) == 0)
 		return 0;
 	if (errno != EINPROGRESS)
@@ -130,6 +131,15 @@ cconn_close(struct cconn *c)
 	c->fd = -1;
 	buf_free(&c->out);
 	buf_free(&c->in);
+}
+
+void
+cconn_reset(struct cconn *c)
+{
+	cconn_close(c);
+	c->err = 0;
+	c->errmsg[0] = '\0';
+	c->consumed = 0;
 }
 
 void
@@ -206,6 +216,8 @@ cconn_io(struct cconn *c, short revents)
 			progress = 1;
 		}
 	}
+	if (progress)
+		c->used_ms = now_ms();
 	return progress;
 }
 
@@ -220,12 +232,12 @@ cconn_run(struct cconn **cs, int n, int (*done)(struct cconn *, void *),
 	struct pollfd	 pfd[GFS_MAX_SERVERS + 1];
 	struct cconn	*act[GFS_MAX_SERVERS + 1];
 	uint64_t	 last[GFS_MAX_SERVERS + 1];
-	int		 i, k, r;
+	int		 i, k, r, pass;
 	uint64_t	 now = now_ms();
 
 	for (i = 0; i < n && i <= GFS_MAX_SERVERS; i++)
 		last[i] = now;
-	for (;;) {
+	for (pass = 0; ; pass++) {
 		int np = 0, wait = -1;
 
 		now = now_ms();
@@ -237,6 +249,16 @@ cconn_run(struct cconn **cs, int n, int (*done)(struct cconn *, void *),
 				continue;
 			if (cconn_open(c) < 0)
 				continue;
+			/*
+			 * Send before the first poll: a socket is nearly
+			 * always writable, and a syscall is dear.
+			 */
+			if (pass == 0 && c->out.len > 0) {
+				if (cconn_io(c, POLLOUT))
+					last[i] = now;
+				if (c->err || done(c, arg))
+					continue;
+			}
 			left = (int)(last[i] + (uint64_t)c->timeout_ms - now);
 			if (last[i] + (uint64_t)c->timeout_ms <= now) {
 				cconn_fail(c, GFS_ETIMEDOUT,

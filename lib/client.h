@@ -25,12 +25,15 @@ struct cconn {
 	char		errmsg[256];	/* the server's ERROR line, or why */
 	struct buf	out, in;
 	size_t		consumed;	/* bytes of in handed out, freed next read */
+	uint64_t	used_ms;	/* last connect or I/O */
 };
 
 void	cconn_init(struct cconn *, const char *addr, int timeout_ms);
 /* Connect (bounded by the timeout) if not yet connected. */
 int	cconn_open(struct cconn *);
 void	cconn_close(struct cconn *);
+/* Close and forget the error: the next use connects again. */
+void	cconn_reset(struct cconn *);
 
 void	cconn_write(struct cconn *, const void *, size_t);
 void	cconn_printf(struct cconn *, const char *fmt, ...) PRINTFLIKE(2, 3);

@@ -30,6 +30,7 @@ enum {
 	GFS_ENOSERVERS = -11,	/* not enough chunk servers for the replicas */
 	GFS_ECONFLICT = -12,	/* the current version is not the one expected */
 	GFS_EEXIST = -13,	/* the name exists */
+	GFS_ESTALE = -14,	/* the ring changed under a put: try again */
 };
 
 const char	*gfs_strerror(int);

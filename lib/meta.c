@@ -155,6 +155,22 @@ gfs_set_ring(struct gfs *g, struct ring *r)
 		cconn_init(&g->chunk[i], r->servers[i].addr, g->timeout_ms);
 }
 
+void
+gfs_ring_reuse(struct gfs *g)
+{
+	uint64_t	now = now_ms();
+	int		i;
+
+	for (i = 0; i < g->ring->nservers; i++) {
+		struct cconn *c = &g->chunk[i];
+
+		if (c->err || (c->fd >= 0 &&
+		    now - c->used_ms > GFS_IDLE_TIMEOUT * 1000 / 2))
+			cconn_reset(c);
+		g->down[i] = 0;
+	}
+}
+
 int
 gfs_split_version(const char *arg, char *name, size_t namesz,
     uint32_t *version)

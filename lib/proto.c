@@ -297,6 +297,7 @@ gfs_strerror(int e)
 	case GFS_ENOSERVERS:	return "not enough chunk servers";
 	case GFS_ECONFLICT:	return "version conflict";
 	case GFS_EEXIST:	return "name exists";
+	case GFS_ESTALE:	return "ring changed meanwhile";
 	}
 	return "unknown error";
 }

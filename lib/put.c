@@ -43,6 +43,7 @@ struct put {
 	size_t		   nchunks, cap;
 	uint8_t		   sha[GFS_HASH_LEN];	/* of the whole input */
 	int		   retry;	/* a chunk server failed: try again */
+	int		   stale;	/* the ring changed: fetch it again */
 	const struct gfs_putopt *opt;
 	struct cconn	  *also;	/* flushed along with a window */
 };
@@ -250,17 +251,23 @@ pending_send(struct gfs *g, const char *txid, const char *enc, uint64_t size,
 	}
 }
 
-/* Read the leader's "OK <gcseq>" to a PUT_PENDING. */
+/*
+ * Read the leader's "OK <gcseq> <epoch>" to a PUT_PENDING; *epoch is 0
+ * from a leader that does not say.
+ */
 static int
-pending_reply(struct gfs *g, uint64_t *gcseq)
+pending_reply(struct gfs *g, uint64_t *gcseq, uint64_t *epoch)
 {
 	char	*line, *argv[4];
-	int	 rc;
+	int	 rc, argc;
 
 	if ((rc = cconn_reply(&g->leader, &line)) < 0)
 		return gfs_leader_err(g, rc);
-	if (proto_split(line, argv, 4) != 2 || strcmp(argv[0], "OK") != 0 ||
-	    parse_u64(argv[1], 0, UINT64_MAX, gcseq) < 0)
+	*epoch = 0;
+	argc = proto_split(line, argv, 4);
+	if ((argc != 2 && argc != 3) || strcmp(argv[0], "OK") != 0 ||
+	    parse_u64(argv[1], 0, UINT64_MAX, gcseq) < 0 ||
+	    (argc == 3 && parse_u64(argv[2], 0, UINT64_MAX, epoch) < 0))
 		return gfs_leader_err(g, cconn_fail(&g->leader, GFS_EPROTO,
 		    "unexpected reply '%.40s'", line));
 	return 0;
@@ -272,7 +279,7 @@ put_leader(struct put *p, const char *name, uint64_t size, uint32_t *version)
 	struct gfs	*g = p->g;
 	char		 enc[GFS_MAX_NAME * 3 + 1], *line;
 	char		 cond[24], *argv[4];
-	uint64_t	 v, gcseq;
+	uint64_t	 v, gcseq, epoch;
 	int		 rc;
 
 	if (name_encode(name, strlen(name), enc, sizeof(enc)) < 0)
@@ -283,9 +290,17 @@ put_leader(struct put *p, const char *name, uint64_t size, uint32_t *version)
 	else
 		snprintf(cond, sizeof(cond), "-");
 	pending_send(g, p->txid, enc, size, p->hashes, p->nchunks, p->sha, cond);
-	if ((rc = pending_reply(g, &gcseq)) < 0)
+	if ((rc = pending_reply(g, &gcseq, &epoch)) < 0)
 		return rc;
 	CRASH_POINT("client.put.after_pending");
+	if (epoch != 0 && epoch != g->ring->epoch) {
+		/* Placed on a ring kept from before: again, on the new one. */
+		snprintf(g->err, sizeof(g->err), "ring epoch %llu changed to "
+		    "%llu meanwhile", (unsigned long long)g->ring->epoch,
+		    (unsigned long long)epoch);
+		p->retry = p->stale = 1;
+		return GFS_ESTALE;
+	}
 
 	/* The chunk servers keep these from deletions decided before. */
 	snprintf(cond, sizeof(cond), "%llu", (unsigned long long)gcseq);
@@ -354,14 +369,20 @@ put_attempt(struct put *p, int fd, const char *name, uint32_t *version,
 	return rc;
 }
 
-/* The ring, fresh, with enough chunk servers to place a chunk. */
+/*
+ * A ring with enough chunk servers to place a chunk: the one kept from
+ * an earlier request unless fresh (PUT_PENDING tells if it changed).
+ */
 static int
-put_ring(struct gfs *g)
+put_ring(struct gfs *g, int fresh)
 {
 	int rc;
 
-	if ((rc = gfs_ring(g, UINT64_MAX)) < 0)
-		return rc;
+	if (fresh || g->ring == NULL) {
+		if ((rc = gfs_ring(g, UINT64_MAX)) < 0)
+			return rc;
+	} else
+		gfs_ring_reuse(g);
 	if (ring_active(g->ring) < g->ring->replicas) {
 		snprintf(g->err, sizeof(g->err), "%d chunk servers for %d "
 		    "replicas", ring_active(g->ring), g->ring->replicas);
@@ -415,7 +436,7 @@ gfs_put(struct gfs *g, int fd, const char *name, const struct gfs_putopt *opt,
 		snprintf(g->err, sizeof(g->err), "%s", why);
 		return GFS_EINVAL;
 	}
-	if ((rc = put_ring(g)) < 0)
+	if ((rc = put_ring(g, 0)) < 0)
 		return rc;
 	if ((fd = put_rewindable(g, fd, &spooled)) < 0)
 		return GFS_EIO;
@@ -436,6 +457,18 @@ gfs_put(struct gfs *g, int fd, const char *name, const struct gfs_putopt *opt,
 		rc = put_attempt(&p, fd, name, version, size);
 		if (rc == 0 || !p.retry || attempt == PUT_ATTEMPTS)
 			break;
+		if (p.stale && (rc = put_ring(g, 1)) < 0)
+			break;
+		if (p.stale) {
+			/* The arrays are per server of the ring. */
+			p.touched = xreallocarray(p.touched,
+			    (size_t)g->ring->nservers, sizeof(int));
+			p.sent = xreallocarray(p.sent,
+			    (size_t)g->ring->nservers, sizeof(int));
+			p.owed = xreallocarray(p.owed,
+			    (size_t)g->ring->nservers, sizeof(int));
+			p.stale = 0;
+		}
 	}
 	if (spooled)
 		close(fd);
@@ -530,7 +563,7 @@ tree_batch(struct tree_put *t, size_t lo, size_t hi)
 	struct gfs	*g = p->g;
 	char		 txid[GFS_MAX_TXID + 1], enc[GFS_MAX_NAME * 3 + 1];
 	char		 arg[24];
-	uint64_t	 gcseq, max = 0;
+	uint64_t	 gcseq, epoch, max = 0;
 	size_t		 i;
 	int		 rc, r;
 
@@ -563,7 +596,8 @@ tree_batch(struct tree_put *t, size_t lo, size_t hi)
 	 * step (and the leader takes the same mappings again).
 	 */
 	for (i = lo; i < hi; i++) {
-		if ((r = pending_reply(g, &gcseq)) < 0) {
+		/* A ring change meanwhile is left to repair. */
+		if ((r = pending_reply(g, &gcseq, &epoch)) < 0) {
 			if (rc == 0 || g->leader.err)
 				snprintf(g->err + strlen(g->err), sizeof(g->err) -
 				    strlen(g->err), " (for '%s')",
@@ -593,7 +627,7 @@ gfs_put_files(struct gfs *g, const char *base, const struct gfs_tfile *files,
 	uint64_t	 bytes;
 	int		 rc = 0, attempt;
 
-	if ((rc = put_ring(g)) < 0)
+	if ((rc = put_ring(g, 1)) < 0)
 		return rc;
 	memset(&t, 0, sizeof(t));
 	t.p.g = g;

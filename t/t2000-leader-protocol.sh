@@ -13,7 +13,8 @@ lput () {
 
 # lsend: send stdin to the leader and print the reply as send does, with
 # FILE and ENTRY lines made comparable: an mtime between the start of
-# this script and now becomes MTIME, the current ring epoch EPOCH, and a
+# this script and now becomes MTIME, the current ring epoch EPOCH (in
+# FILE lines and PUT_PENDING's "OK <gcseq> <epoch>"), and a
 # name's %40 becomes @ (see the '@' note in the EXPECTED section below).
 lsend () {
 	send "$LEADER_ADDR" |
@@ -27,6 +28,7 @@ lsend () {
 			$6 = when($6)
 			if ($7 == ep) $7 = "EPOCH"
 		}
+		$1 == "OK" && NF == 3 && $3 == ep { $3 = "EPOCH" }
 		$1 == "ENTRY" && NF == 5 { $5 = when($5) }
 		$1 == "FILE" || $1 == "ENTRY" { gsub(/%40/, "@", $2) }
 		{ print }'
@@ -119,7 +121,7 @@ test_expect_success 'HELLO of a known server at its address: OK epoch, unchanged
 
 test_expect_success 'PUT_PENDING then COMMIT: OK, OK 1; LOOKUP gives the file' '
 	lput tx1 notes/hello%20world.txt 5 1 "$H1" | lsend >out &&
-	echo "OK 0" >expect && test_cmp expect out &&
+	echo "OK 0 EPOCH" >expect && test_cmp expect out &&
 	printf "LOOKUP notes/hello%%20world.txt\r\n" | lsend >out &&
 	echo "ERROR NOT_FOUND" >expect && test_cmp expect out &&
 	printf "COMMIT tx1\r\nLOOKUP notes/hello%%20world.txt\r\n" | lsend >out &&
@@ -131,7 +133,7 @@ test_expect_success 'PUT_PENDING then COMMIT: OK, OK 1; LOOKUP gives the file' '
 test_expect_success 'LOOKUP gives the hashes in order' '
 	{ lput tx2 three 2049 3 "$H3" "$H1" "$H2" &&
 	  printf "COMMIT tx2\r\nLOOKUP three\r\n"; } | lsend >out &&
-	printf "%s\n" "OK 0" "OK 1" "FILE three 1 2049 3 MTIME EPOCH - fixed" \
+	printf "%s\n" "OK 0 EPOCH" "OK 1" "FILE three 1 2049 3 MTIME EPOCH - fixed" \
 		"$H3" "$H1" "$H2" END >expect &&
 	test_cmp expect out
 '
@@ -139,7 +141,7 @@ test_expect_success 'LOOKUP gives the hashes in order' '
 test_expect_success 'a second put makes version 2; name@1 is still version 1' '
 	{ lput tx3 notes/hello%20world.txt 1030 2 "$H4" "$H5" &&
 	  printf "COMMIT tx3\r\n"; } | lsend >out &&
-	printf "OK 0\nOK 2\n" >expect && test_cmp expect out &&
+	printf "OK 0 EPOCH\nOK 2\n" >expect && test_cmp expect out &&
 	printf "LOOKUP %s\r\n" notes/hello%20world.txt notes/hello%20world.txt@1 \
 		notes/hello%20world.txt@2 notes/hello%20world.txt@3 | lsend >out &&
 	printf "%s\n" \
@@ -163,7 +165,7 @@ MYDOC=my%20doc%40x%20%C3%BC
 test_expect_success 'a name with a space, an @ and UTF-8 travels percent-encoded' '
 	{ lput tx4 "$MYDOC" 3 1 "$H2" && printf "COMMIT tx4\r\n"; } |
 		lsend >out &&
-	printf "OK 0\nOK 1\n" >expect && test_cmp expect out &&
+	printf "OK 0 EPOCH\nOK 1\n" >expect && test_cmp expect out &&
 	printf "LOOKUP %s\r\n" "$MYDOC" "$MYDOC@1" my%20doc%40x%20%c3%bc |
 		lsend >out &&
 	for i in 1 2 3; do
@@ -184,7 +186,7 @@ test_expect_success 'LIST gives the latest versions, sorted by decoded bytes' '
 		i=$((i + 1)) &&
 		{ lput "tx-l$i" "$n" 0 0 && printf "COMMIT tx-l$i\r\n"; } |
 			lsend >out &&
-		printf "OK 0\nOK 1\n" >expect && test_cmp expect out || break
+		printf "OK 0 EPOCH\nOK 1\n" >expect && test_cmp expect out || break
 	done &&
 	test $i = 7 &&
 	printf "LIST\r\n" | lsend >out &&
@@ -234,7 +236,7 @@ test_expect_success 'DELETE removes every version; then NOT_FOUND' '
 test_expect_success 'ABORT drops a pending mapping; COMMIT is then NOT_FOUND' '
 	{ lput tx-ab aborted 5 1 "$H1" && printf "ABORT tx-ab\r\n" &&
 	  printf "COMMIT tx-ab\r\nLOOKUP aborted\r\n"; } | lsend >out &&
-	printf "%s\n" "OK 0" OK "ERROR NOT_FOUND" "ERROR NOT_FOUND" >expect &&
+	printf "%s\n" "OK 0 EPOCH" OK "ERROR NOT_FOUND" "ERROR NOT_FOUND" >expect &&
 	test_cmp expect out &&
 	stat_is "$L" pending 0 && stat_is "$L" files 8
 '
@@ -248,7 +250,7 @@ test_expect_success 'COMMIT of an unknown or already committed txid: NOT_FOUND' 
 test_expect_success 'an empty file has no chunks' '
 	{ lput tx-e empty 0 0 && printf "COMMIT tx-e\r\nLOOKUP empty\r\n"; } |
 		lsend >out &&
-	printf "%s\n" "OK 0" "OK 1" "FILE empty 1 0 0 MTIME EPOCH - fixed" END >expect &&
+	printf "%s\n" "OK 0 EPOCH" "OK 1" "FILE empty 1 0 0 MTIME EPOCH - fixed" END >expect &&
 	test_cmp expect out
 '
 
@@ -301,7 +303,7 @@ test_expect_success 'a name of 1024 bytes is fine, one of 1025 is BAD_NAME' '
 	  lput tx-1025 "${n1024}y" 5 1 "$H1" &&
 	  printf "LOOKUP %s\r\n" "${n1024}y" "${e512}y" &&
 	  printf "COMMIT tx-1025\r\n"; } | lsend >out &&
-	printf "%s\n" "OK 0" "OK 1" "OK 0" "OK 1" \
+	printf "%s\n" "OK 0 EPOCH" "OK 1" "OK 0 EPOCH" "OK 1" \
 		"FILE $n1024 1 5 1 MTIME EPOCH - fixed" "$H1" END \
 		"FILE $e512 1 5 1 MTIME EPOCH - fixed" "$H1" END \
 		"ERROR BAD_NAME" "ERROR BAD_NAME" "ERROR BAD_NAME" \
@@ -313,7 +315,7 @@ test_expect_success 'a txid pending with another name or chunk list: CONFLICT' '
 	{ lput tx-c conflict 5 1 "$H1" && lput tx-c other 5 1 "$H1" &&
 	  lput tx-c conflict 5 1 "$H2" && lput tx-c conflict 1030 2 "$H1" "$H2"
 	} | lsend >out &&
-	printf "%s\n" "OK 0" "ERROR CONFLICT" "ERROR CONFLICT" "ERROR CONFLICT" >expect &&
+	printf "%s\n" "OK 0 EPOCH" "ERROR CONFLICT" "ERROR CONFLICT" "ERROR CONFLICT" >expect &&
 	test_cmp expect out &&
 	printf "COMMIT tx-c\r\nLOOKUP conflict\r\nLOOKUP other\r\n" | lsend >out &&
 	printf "%s\n" "OK 1" "FILE conflict 1 5 1 MTIME EPOCH - fixed" "$H1" END \
@@ -325,7 +327,7 @@ test_expect_success 'a txid pending with another name or chunk list: CONFLICT' '
 test_expect_success 'the same PUT_PENDING sent again is not a conflict' '
 	{ lput tx-r resent 5 1 "$H1" && lput tx-r resent 5 1 "$H1" &&
 	  printf "COMMIT tx-r\r\nCOMMIT tx-r\r\n"; } | lsend >out &&
-	printf "%s\n" "OK 0" "OK 0" "OK 1" "ERROR NOT_FOUND" >expect &&
+	printf "%s\n" "OK 0 EPOCH" "OK 0 EPOCH" "OK 1" "ERROR NOT_FOUND" >expect &&
 	test_cmp expect out &&
 	stat_is "$L" pending 0
 '
@@ -335,7 +337,7 @@ test_expect_success 'pending mappings, files and the ring survive a leader resta
 	printf "RING\r\n" | send "$L" >ring.before &&
 	p0=$(leader_stats | json_num pending) &&
 	lput tx-d durable 5 1 "$H5" | lsend >out &&
-	echo "OK 0" >expect && test_cmp expect out &&
+	echo "OK 0 EPOCH" >expect && test_cmp expect out &&
 	stat_is "$L" pending $((p0 + 1)) &&
 	restart_leader &&
 	test "$LEADER_ADDR" = "$L" &&
@@ -365,7 +367,7 @@ test_expect_success 'a pending mapping expires after --pending-ttl' '
 	# anything left pending by an earlier failure expires first
 	wait_for "test \"\$(leader_stats | json_num pending)\" = 0" 5 &&
 	{ lput tx-t expiring 5 1 "$H1" && printf "STATS\r\n"; } | lsend >out &&
-	head -n 1 out >actual && echo "OK 0" >expect && test_cmp expect actual &&
+	head -n 1 out >actual && echo "OK 0 EPOCH" >expect && test_cmp expect actual &&
 	grep "^{" out | json_num pending >n && echo 1 >expect && test_cmp expect n &&
 	wait_for "test \"\$(leader_stats | json_num pending)\" = 0" 5 &&
 	printf "COMMIT tx-t\r\nLOOKUP expiring\r\n" | lsend >out &&

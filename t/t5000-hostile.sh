@@ -435,7 +435,8 @@ test_expect_success 'the stalled clients are still served when they go on' '
 	reply_on $STALL_CD >>out && reply_on $STALL_CD >>out &&
 	printf "%s\r\nCOMMIT tx-stall\r\n" "${HELLO:30}" >&$STALL_LH &&
 	reply_on $STALL_LH >>out && reply_on $STALL_LH >>out &&
-	printf "%s\n" "PONG leader" "PONG ${ID[1]}" STORED "OK 1" "OK 0" "OK 1" \
+	ep=$(printf "RING\r\n" | send "$L" | sed -n "1s/^RING \([0-9]*\) .*/\1/p") &&
+	printf "%s\n" "PONG leader" "PONG ${ID[1]}" STORED "OK 1" "OK 0 $ep" "OK 1" \
 		>expect &&
 	test_cmp expect out &&
 	exec {STALL_L}>&- {STALL_C}>&- {STALL_CD}>&- {STALL_LH}>&-

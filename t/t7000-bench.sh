@@ -272,6 +272,42 @@ test_expect_success 'an unreachable leader: exit 3 at once' '
 	grep -q "^gfs: bench: " err
 '
 
+# A bench client keeps its ring from put to put; the leader's
+# PUT_PENDING reply names the current epoch, and a client whose ring is
+# older puts that file again on the new ring.  Server 4 holds more
+# chunks than repair copied to it only if the clients moved to a ring
+# with it.
+test_expect_success 'a server joins during a run: clients move to the new ring' '
+	secs=$((6 * ${GFS_TEST_SLOW:-1})) &&
+	gfs bench --files 10000000 --duration ${secs}s --clients 2 --keep \
+	    --json >out 2>err &
+	bp=$! &&
+	wait_for "gfs ls bench/ | grep -q ." &&
+	start_chunk 4 &&
+	wait_for "test \"\$(ring_servers)\" = 4" &&
+	kill -0 $bp &&
+	wait $bp &&
+	empty err &&
+	check errors == 0 && check ops ">" 0 &&
+	# repair copies chunks to server 4 too: it must hold more than that
+	c4=$(chunk_stats 4 | json_num chunks) &&
+	copied=0 &&
+	for i in 1 2 3; do
+		copied=$((copied + $(chunk_stats $i | json_num repair_copied)))
+	done &&
+	test "$c4" -gt "$copied" ||
+	{ echo >&2 "server 4: $c4 chunks, $copied copied by repair"; return 1; }
+	prefix=$(sed -n "s/.*\"prefix\":\"\([^\"]*\)\".*/\1/p" out) &&
+	gfs ls "$prefix/" >kept &&
+	test "$(wc -l <kept)" = "$(num ops)" &&
+	for name in $(tail -n 30 kept); do
+		test "$(gfs get "$name" | wc -c)" = 1024 || return 1
+	done &&
+	xargs gfs rm --purge <kept &&
+	no_bench_files &&
+	stop_chunk 4
+'
+
 test_expect_success 'failed operations count as errors: exit 3' '
 	kill_chunk 2 && kill_chunk 3 &&
 	test_expect_code 3 timeout 60 gfs --timeout 2s bench --files 5 \

@@ -292,10 +292,12 @@ cmd_lookup(struct conn *c, int argc, char **argv)
 
 /*
  * PUT_PENDING <txid> <name> <size> <nchunks> [<sha256>|- [<chunking>
- *     [<if-version>|-]]] + nchunks hash lines -> OK <gcseq>
+ *     [<if-version>|-]]] + nchunks hash lines -> OK <gcseq> <epoch>
  * gcseq is the last garbage-collection sequence number handed out; the
  * client passes it on with its COMMIT to the chunk servers, which keep
- * what it committed from every deletion decided before.
+ * what it committed from every deletion decided before.  epoch is the
+ * ring's: a client that placed the chunks on another ring (one it kept
+ * from an earlier request) starts again on the new one.
  */
 static void
 cmd_put_pending(struct conn *c, int argc, char **argv)
@@ -365,7 +367,8 @@ cmd_put_pending(struct conn *c, int argc, char **argv)
 	if (rc == 0)
 		pending_track(argv[1], now_ms() + ld->pending_ttl_ms);
 	CRASH_AFTER_TXN("leader.pending.after_txn");
-	reply_line(c, "OK %llu", (unsigned long long)db_gcseq());
+	reply_line(c, "OK %llu %llu", (unsigned long long)db_gcseq(),
+	    (unsigned long long)ld->ring->epoch);
 }
 
 /*
