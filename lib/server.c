@@ -1,6 +1,14 @@
 /*
  * Listener, connections, framing and replies for both daemons.
  *
+ * A connection is a socket with a read event (with the idle timeout)
+ * and a write event used only while output is left over: a read is one
+ * recv() into the input buffer, and the replies of all it held go out
+ * with one write before the loop waits again.  (A bufferevent costs an
+ * ioctl per read, reads at most 4 KB, and adds and removes its write
+ * event around every reply: three more syscalls a request, and they are
+ * dear.)
+ *
  * A connection reads lines with evbuffer_readln(); a command flagged
  * CMD_DATA waits for its data block plus "\r\n", one flagged CMD_HASHES
  * for its hash lines.  Handlers reply through reply_*() only.  Reading
@@ -32,7 +40,6 @@
 #include <unistd.h>
 
 #include <event2/buffer.h>
-#include <event2/bufferevent.h>
 #include <event2/event.h>
 #include <event2/listener.h>
 
@@ -51,7 +58,10 @@ enum conn_state {
 
 struct conn {
 	struct server		*srv;
-	struct bufferevent	*bev;
+	int			 fd;
+	struct event		*rev, *wev;
+	struct evbuffer		*in, *out;
+	int			 writing;	/* wev is added */
 	struct conn		*next, *prev;
 	enum conn_state		 state;
 	int			 close_after;
@@ -77,10 +87,14 @@ struct conn {
 	int			 on_held;
 };
 
-static void	conn_read_cb(struct bufferevent *, void *);
-static void	conn_write_cb(struct bufferevent *, void *);
-static void	conn_event_cb(struct bufferevent *, short, void *);
+static void	conn_read_cb(evutil_socket_t, short, void *);
+static void	conn_write_cb(evutil_socket_t, short, void *);
 static void	conn_process(struct conn *);
+static void	conn_after(struct conn *);
+
+static const struct timeval idle_tv = { GFS_IDLE_TIMEOUT, 0 };
+/* Every read lands here first: one loop thread reads. */
+static uint8_t	rbuf[SERVER_MAX_IO];
 
 static void
 conn_reset(struct conn *c)
@@ -122,8 +136,31 @@ conn_free(struct conn *c)
 	if (c->held)
 		evbuffer_free(c->held);
 	conn_reset(c);
-	bufferevent_free(c->bev);
+	event_free(c->rev);
+	event_free(c->wev);
+	evbuffer_free(c->in);
+	evbuffer_free(c->out);
+	close(c->fd);
 	free(c);
+}
+
+/*
+ * Write what the output holds now; what the socket does not take waits
+ * for the write event.  -1: the connection is dead (free it).
+ */
+static int
+conn_flush(struct conn *c)
+{
+	if (c->writing || evbuffer_get_length(c->out) == 0)
+		return 0;
+	if (evbuffer_write_atmost(c->out, c->fd, SERVER_MAX_IO) < 0 &&
+	    errno != EAGAIN && errno != EINTR)
+		return -1;
+	if (evbuffer_get_length(c->out) > 0) {
+		event_add(c->wev, NULL);
+		c->writing = 1;
+	}
+	return 0;
 }
 
 /* Where a reply goes: the socket, or the held buffer while unsynced. */
@@ -135,7 +172,7 @@ conn_out(struct conn *c)
 	/* PING, chunk PUT_PENDING: not held, unless behind a held reply. */
 	if (!s->dirty || (c->cmd && (c->cmd->flags & CMD_NOHOLD) &&
 	    !c->on_held))
-		return bufferevent_get_output(c->bev);
+		return c->out;
 	if (c->held == NULL)
 		c->held = evbuffer_new();
 	if (!c->on_held) {
@@ -149,7 +186,7 @@ conn_out(struct conn *c)
 static size_t
 conn_outlen(struct conn *c)
 {
-	return evbuffer_get_length(bufferevent_get_output(c->bev)) +
+	return evbuffer_get_length(c->out) +
 	    (c->held ? evbuffer_get_length(c->held) : 0);
 }
 
@@ -171,10 +208,9 @@ server_sync_cb(evutil_socket_t fd, short what, void *arg)
 		s->held = c->held_next;
 		c->on_held = 0;
 		c->held_next = NULL;
-		evbuffer_add_buffer(bufferevent_get_output(c->bev), c->held);
-		if (c->close_after && !c->in_dispatch &&
-		    conn_outlen(c) == 0)
-			conn_free(c);
+		evbuffer_add_buffer(c->out, c->held);
+		if (!c->in_dispatch)	/* else its read callback does */
+			conn_after(c);
 	}
 }
 
@@ -203,7 +239,7 @@ conn_close_now_or_later(struct conn *c)
 		return;
 	}
 	c->close_after = 1;
-	bufferevent_disable(c->bev, EV_READ);
+	event_del(c->rev);
 }
 
 const uint8_t *
@@ -391,7 +427,7 @@ conn_line(struct conn *c)
 static void
 conn_process(struct conn *c)
 {
-	struct evbuffer	*in = bufferevent_get_input(c->bev);
+	struct evbuffer	*in = c->in;
 	size_t		 n;
 	char		*line;
 
@@ -399,7 +435,7 @@ conn_process(struct conn *c)
 		if (conn_outlen(c) > GFS_MAX_OUTBUF) {
 			/* Resume from the write callback once it drains. */
 			c->paused = 1;
-			bufferevent_disable(c->bev, EV_READ);
+			event_del(c->rev);
 			return;
 		}
 		if (c->state == ST_DATA) {
@@ -492,47 +528,75 @@ conn_process(struct conn *c)
 			break;
 		}
 	}
-	if (c->close_after)
-		conn_close_now_or_later(c);
 }
 
+/*
+ * After processing or a sync: send the replies, close if that was
+ * asked for, and read on if reading paused and the output drained.
+ */
 static void
-conn_read_cb(struct bufferevent *bev, void *arg)
+conn_after(struct conn *c)
 {
-	(void)bev;
-	conn_process(arg);
-}
-
-static void
-conn_write_cb(struct bufferevent *bev, void *arg)
-{
-	struct conn	*c = arg;
-
-	(void)bev;
-	if (c->close_after) {
-		if (conn_outlen(c) == 0)
+	for (;;) {
+		if (conn_flush(c) < 0) {
 			conn_free(c);
-		return;
-	}
-	if (c->paused && conn_outlen(c) <= GFS_MAX_OUTBUF / 2) {
+			return;
+		}
+		if (c->close_after) {
+			conn_close_now_or_later(c);
+			return;
+		}
+		if (!c->paused || conn_outlen(c) > GFS_MAX_OUTBUF / 2)
+			return;
 		c->paused = 0;
-		bufferevent_enable(c->bev, EV_READ);
+		event_add(c->rev, &idle_tv);
 		conn_process(c);
 	}
 }
 
 static void
-conn_event_cb(struct bufferevent *bev, short what, void *arg)
+conn_read_cb(evutil_socket_t fd, short what, void *arg)
 {
-	struct conn *c = arg;
+	struct conn	*c = arg;
+	ssize_t		 n;
 
-	(void)bev;
-	if ((what & BEV_EVENT_EOF) && !(what & BEV_EVENT_ERROR)) {
+	if (what & EV_TIMEOUT) {	/* idle for GFS_IDLE_TIMEOUT */
+		conn_free(c);
+		return;
+	}
+	n = recv(fd, rbuf, sizeof(rbuf), 0);
+	if (n < 0 && (errno == EAGAIN || errno == EINTR))
+		return;
+	if (n < 0) {
+		conn_free(c);
+		return;
+	}
+	if (n == 0) {
 		/* Half-closed: answer what was asked, then go. */
 		conn_close_now_or_later(c);
 		return;
 	}
-	conn_free(c);
+	evbuffer_add(c->in, rbuf, (size_t)n);
+	conn_process(c);
+	conn_after(c);
+}
+
+static void
+conn_write_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct conn	*c = arg;
+
+	(void)what;
+	if (evbuffer_write_atmost(c->out, fd, SERVER_MAX_IO) < 0 &&
+	    errno != EAGAIN && errno != EINTR) {
+		conn_free(c);
+		return;
+	}
+	if (evbuffer_get_length(c->out) == 0) {
+		event_del(c->wev);
+		c->writing = 0;
+	}
+	conn_after(c);
 }
 
 static void
@@ -542,7 +606,6 @@ accept_cb(struct evconnlistener *lis, evutil_socket_t fd,
 	static const char	 busy[] = "ERROR BUSY too many connections\r\n";
 	struct server		*s = arg;
 	struct conn		*c;
-	struct timeval		 idle = { GFS_IDLE_TIMEOUT, 0 };
 	ssize_t			 w;
 	int			 one = 1;
 
@@ -557,26 +620,24 @@ accept_cb(struct evconnlistener *lis, evutil_socket_t fd,
 	}
 	/* Replies are small and pipelined: never wait for a delayed ACK. */
 	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	/* The listener made fd non-blocking. */
 	c = xcalloc(1, sizeof(*c));
 	c->srv = s;
-	c->bev = bufferevent_socket_new(s->base, fd, BEV_OPT_CLOSE_ON_FREE);
-	if (c->bev == NULL) {
-		close(fd);
-		free(c);
-		return;
-	}
+	c->fd = fd;
+	c->in = evbuffer_new();
+	c->out = evbuffer_new();
+	c->rev = event_new(s->base, fd, EV_READ | EV_PERSIST, conn_read_cb, c);
+	c->wev = event_new(s->base, fd, EV_WRITE | EV_PERSIST, conn_write_cb,
+	    c);
+	if (c->in == NULL || c->out == NULL || c->rev == NULL ||
+	    c->wev == NULL)
+		fatalx("out of memory");
 	c->next = s->conns;
 	if (s->conns)
 		s->conns->prev = c;
 	s->conns = c;
 	s->nconns++;
-	bufferevent_setcb(c->bev, conn_read_cb, conn_write_cb, conn_event_cb, c);
-	bufferevent_setwatermark(c->bev, EV_READ, 0, 4 * GFS_MAX_LINE);
-	/* Chunks come and go in bulk: fewer, larger reads and writes. */
-	bufferevent_set_max_single_read(c->bev, SERVER_MAX_IO);
-	bufferevent_set_max_single_write(c->bev, SERVER_MAX_IO);
-	bufferevent_set_timeouts(c->bev, &idle, NULL);
-	bufferevent_enable(c->bev, EV_READ | EV_WRITE);
+	event_add(c->rev, &idle_tv);
 }
 
 int
