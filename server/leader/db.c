@@ -151,6 +151,7 @@ db_open(const char *dir)
 	env->set_errcall(env, db_errcall);
 	env->set_cachesize(env, 0, 64 * 1024 * 1024, 1);
 	env->log_set_config(env, DB_LOG_AUTO_REMOVE, 1);
+	env->log_set_config(env, DB_LOG_ZERO, 1);
 	if ((ret = env->open(env, dir, DB_CREATE | DB_INIT_TXN | DB_INIT_LOG |
 	    DB_INIT_LOCK | DB_INIT_MPOOL | DB_RECOVER, 0600)) != 0)
 		return fail(dir, ret);
