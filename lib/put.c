@@ -6,6 +6,8 @@
  *   3. PUT_PENDING the name mapping at the leader;
  *   4. COMMIT on the chunk servers (durable there first);
  *   5. COMMIT at the leader: the version becomes visible.
+ * Steps 2 and 3 overlap: the mapping goes out with the last window of
+ * chunks, so a file of one window (most) costs three round trips.
  *
  * A server that the leader finds unhealthy, or that cannot be reached,
  * is skipped: its chunks go to the next servers on the ring.  A server
@@ -45,8 +47,13 @@ struct put {
 	int		   retry;	/* a chunk server failed: try again */
 	int		   stale;	/* the ring changed: fetch it again */
 	const struct gfs_putopt *opt;
+	const char	  *name;
+	int		   pending_sent;	/* the mapping went out */
+	int		   pending_owed;	/* and its reply is unread */
 	struct cconn	  *also;	/* flushed along with a window */
 };
+
+static int	pending_queue(struct put *, uint64_t size);
 
 /* A chunk server failed this put: say why, and leave it out from now on. */
 static int
@@ -180,10 +187,19 @@ put_chunks(struct put *p, int fd, uint64_t *size)
 			put_hash(p, whole, buf, len);
 			lens[n] = len;
 		}
-		if (n > 0 && (rc = put_window(p, win, lens, n)) < 0)
+		if (len == 0) {
+			hash_ctx_final(whole, p->sha);
+			/* The last window: the mapping goes along. */
+			if (n > 0 && p->name && (rc = pending_queue(p,
+			    *size)) < 0)
+				goto out;
+		}
+		if (n > 0)
+			rc = put_window(p, win, lens, n);
+		p->also = NULL;
+		if (rc < 0)
 			goto out;
 	}
-	hash_ctx_final(whole, p->sha);
  out:
 	hash_ctx_free(whole);
 	free(win);
@@ -273,23 +289,38 @@ pending_reply(struct gfs *g, uint64_t *gcseq, uint64_t *epoch)
 	return 0;
 }
 
+/* Queue the name mapping of the whole input at the leader. */
 static int
-put_leader(struct put *p, const char *name, uint64_t size, uint32_t *version)
+pending_queue(struct put *p, uint64_t size)
 {
-	struct gfs	*g = p->g;
-	char		 enc[GFS_MAX_NAME * 3 + 1], *line;
-	char		 cond[24], *argv[4];
-	uint64_t	 v, gcseq, epoch;
-	int		 rc;
+	char	enc[GFS_MAX_NAME * 3 + 1], cond[24];
 
-	if (name_encode(name, strlen(name), enc, sizeof(enc)) < 0)
+	if (name_encode(p->name, strlen(p->name), enc, sizeof(enc)) < 0)
 		return GFS_ETOOBIG;
 	if (p->opt && p->opt->if_version >= 0)
 		snprintf(cond, sizeof(cond), "%lld",
 		    (long long)p->opt->if_version);
 	else
 		snprintf(cond, sizeof(cond), "-");
-	pending_send(g, p->txid, enc, size, p->hashes, p->nchunks, p->sha, cond);
+	pending_send(p->g, p->txid, enc, size, p->hashes, p->nchunks, p->sha,
+	    cond);
+	p->pending_sent = p->pending_owed = 1;
+	p->also = &p->g->leader;
+	return 0;
+}
+
+static int
+put_leader(struct put *p, uint64_t size, uint32_t *version)
+{
+	struct gfs	*g = p->g;
+	char		*line, cond[24], *argv[4];
+	uint64_t	 v, gcseq, epoch;
+	int		 rc;
+
+	if (!p->pending_sent && (rc = pending_queue(p, size)) < 0)
+		return rc;
+	p->also = NULL;
+	p->pending_owed = 0;
 	if ((rc = pending_reply(g, &gcseq, &epoch)) < 0)
 		return rc;
 	CRASH_POINT("client.put.after_pending");
@@ -336,6 +367,7 @@ put_reset(struct put *p)
 	memset(p->owed, 0, sizeof(int) * (size_t)p->g->ring->nservers);
 	p->nchunks = 0;
 	p->retry = 0;
+	p->pending_sent = p->pending_owed = 0;
 }
 
 /* One attempt: a new txid, every step; on failure, undo what it can. */
@@ -347,10 +379,11 @@ put_attempt(struct put *p, int fd, const char *name, uint32_t *version,
 	int		 rc;
 
 	put_reset(p);
+	p->name = name;
 	rc = put_chunks(p, fd, size);
 	if (rc == 0) {
 		CRASH_POINT("client.put.after_chunks");
-		rc = put_leader(p, name, *size, version);
+		rc = put_leader(p, *size, version);
 	}
 	if (rc < 0) {
 		char saved[sizeof(g->err)];
@@ -360,6 +393,11 @@ put_attempt(struct put *p, int fd, const char *name, uint32_t *version,
 		put_finish(p, "ABORT", NULL);
 		if (g->leader.err == 0) {
 			char *line;
+			uint64_t gcseq, epoch;
+
+			/* The mapping's reply first, to keep in step. */
+			if (p->pending_owed)
+				pending_reply(g, &gcseq, &epoch);
 
 			cconn_printf(&g->leader, "ABORT %s\r\n", p->txid);
 			cconn_reply(&g->leader, &line);
