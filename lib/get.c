@@ -339,51 +339,53 @@ struct tree_get {
 	int			 first[GET_WINDOW + 1];
 	int			 nf;
 	uint8_t			(*h)[GFS_HASH_LEN];	/* GET_WINDOW */
-	char			 lastdir[4096];
+	long			 pid;
 };
 
-/* mkdir -p of path's directory; remembers the last one made. */
+/*
+ * mkdir -p of the directory of path (its first n bytes in dir): the
+ * deepest first, its parents only when it says ENOENT, so a tree costs
+ * one mkdir per directory.
+ */
 static int
-tree_mkdirs(struct tree_get *t, const char *path)
+tree_mkdirs(char *dir, size_t n)
 {
-	char	 dir[4096], *p, c;
-	size_t	 n;
+	char	*p;
 
-	p = strrchr(path, '/');
-	if (p == NULL)
-		return 0;
-	n = (size_t)(p - path);
-	if (n == 0 || n >= sizeof(dir))
-		return n == 0 ? 0 : -1;
-	memcpy(dir, path, n);
 	dir[n] = '\0';
-	if (strcmp(dir, t->lastdir) == 0)
+	if (mkdir(dir, 0777) == 0 || errno == EEXIST)
 		return 0;
-	for (p = dir + 1; ; p++) {
-		if (*p != '/' && *p != '\0')
-			continue;
-		c = *p;
-		*p = '\0';
-		if (mkdir(dir, 0777) < 0 && errno != EEXIST)
-			return -1;
-		*p = c;
-		if (c == '\0')
-			break;
-	}
-	snprintf(t->lastdir, sizeof(t->lastdir), "%s", dir);
-	return 0;
+	if (errno != ENOENT || (p = strrchr(dir, '/')) == NULL || p == dir)
+		return -1;
+	if (tree_mkdirs(dir, (size_t)(p - dir)) < 0)
+		return -1;
+	*p = '/';
+	return mkdir(dir, 0777) == 0 || errno == EEXIST ? 0 : -1;
 }
 
-/* Open a temporary file beside path, its name in tmp. */
+/*
+ * Open a temporary file beside path, its name in tmp; its directories
+ * are made only when the open says they are missing.
+ */
 static int
 tree_open(struct gfs *g, struct tree_get *t, const char *path, char *tmp,
     size_t tmpsz)
 {
-	int fd;
+	const char	*slash;
+	char		 dir[4096];
+	size_t		 n;
+	int		 fd;
 
-	snprintf(tmp, tmpsz, "%s.gfs-tmp-%ld", path, (long)getpid());
-	if (tree_mkdirs(t, path) < 0 ||
-	    (fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666)) < 0) {
+	snprintf(tmp, tmpsz, "%s.gfs-tmp-%ld", path, t->pid);
+	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
+	if (fd < 0 && errno == ENOENT && (slash = strrchr(path, '/')) != NULL &&
+	    (n = (size_t)(slash - path)) > 0 && n < sizeof(dir)) {
+		memcpy(dir, path, n);
+		if (tree_mkdirs(dir, n) == 0)
+			fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC |
+			    O_CLOEXEC, 0666);
+	}
+	if (fd < 0) {
 		snprintf(g->err, sizeof(g->err), "cannot create '%s': %s",
 		    path, strerror(errno));
 		return -1;
@@ -522,6 +524,7 @@ gfs_get_files(struct gfs *g, const struct gfs_tfile *files, size_t n,
 	if ((rc = gfs_ring(g, UINT64_MAX)) < 0)
 		return rc;
 	t = xcalloc(1, sizeof(*t));
+	t->pid = (long)getpid();
 	t->h = xcalloc(GET_WINDOW, GFS_HASH_LEN);
 	fs = xcalloc(TREE_LOOKUPS, sizeof(*fs));
 	get_init(&t->gt, g);

@@ -116,15 +116,20 @@ hexval(int c)
 int
 hash_parse(const char *hex, uint8_t out[GFS_HASH_LEN])
 {
-	int	i;
+	uint8_t	tmp[GFS_HASH_LEN];
+	int	i, hi, lo;
 
-	for (i = 0; i < GFS_HEX_LEN; i++)
-		if (hexval((unsigned char)hex[i]) < 0)
+	/* One pass; out is untouched when hex is bad. */
+	for (i = 0; i < GFS_HASH_LEN; i++) {
+		hi = hexval((unsigned char)hex[2 * i]);
+		lo = hi < 0 ? -1 : hexval((unsigned char)hex[2 * i + 1]);
+		if (lo < 0)
 			return GFS_EINVAL;
+		tmp[i] = (uint8_t)(hi << 4 | lo);
+	}
 	if (hex[GFS_HEX_LEN] != '\0')
 		return GFS_EINVAL;
-	for (i = 0; i < GFS_HASH_LEN; i++)
-		out[i] = (uint8_t)(hexval(hex[2 * i]) << 4 | hexval(hex[2 * i + 1]));
+	memcpy(out, tmp, GFS_HASH_LEN);
 	return 0;
 }
 
