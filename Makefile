@@ -15,7 +15,8 @@ CFLAGS	?= -g -O2
 WARN	 = -std=c11 -Wall -Wextra -Werror -Wshadow -Wpointer-arith -Wvla
 DEFS	 = -D_GNU_SOURCE
 CPPFLAGS += -Ilib -MMD -MP $(DEFS)
-LDLIBS_LIB = -lcrypto
+# Only SHA-256 of libcrypto, linked in: see lib/hash.c.
+LDLIBS_LIB = -Wl,-Bstatic -lcrypto -Wl,-Bdynamic
 ifeq ($(SANITIZE),1)
 CFLAGS	+= -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
 LDFLAGS	+= -fsanitize=address,undefined

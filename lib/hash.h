@@ -6,7 +6,7 @@
 
 #include "gfs.h"
 
-/* SHA-256 of buf, through OpenSSL EVP. */
+/* SHA-256 of buf (OpenSSL). */
 void	hash_sha256(const void *buf, size_t len, uint8_t out[GFS_HASH_LEN]);
 
 /* Incremental SHA-256 over a whole stream. */
