@@ -8,7 +8,6 @@
 #define EXIT_USAGE	2
 #define EXIT_FAIL	3
 
-#define TREE_JOBS	4	/* put -r, get -r: workers by default */
 
 struct subcmd {
 	const char	*name;
@@ -47,6 +46,8 @@ struct tree_opts {
 	int	tree, quiet, jobs;
 };
 int	tree_opt(int ch, struct tree_opts *);
+/* put -r, get -r: workers by default, one per CPU online (up to 8). */
+int	tree_default_jobs(void);
 
 /* "YYYY-MM-DD HH:MM:SS", local time. */
 void	fmt_time(uint64_t secs, char *buf, size_t len);

@@ -35,7 +35,7 @@ gfs_cmd_get(struct gfs *g, int argc, char **argv)
 	char		*tmp = NULL;
 	struct gfs_file	 f;
 	int		 ch, fd = STDOUT_FILENO, rc;
-	struct tree_opts t = { 0, 0, TREE_JOBS };
+	struct tree_opts t = { 0, 0, tree_default_jobs() };
 
 	/* Options may come after NAME, as the usage shows. */
 	while ((ch = getopt(argc, argv, "o:rqj:")) != -1) {

@@ -28,7 +28,7 @@ gfs_cmd_put(struct gfs *g, int argc, char **argv)
 	uint32_t		 version;
 	uint64_t		 size, v;
 	int			 ch, fd, rc, verbose = 0;
-	struct tree_opts	 t = { 0, 0, TREE_JOBS };
+	struct tree_opts	 t = { 0, 0, tree_default_jobs() };
 
 	while ((ch = getopt_long(argc, argv, "+vrqj:", longopts, NULL)) != -1) {
 		if ((rc = tree_opt(ch, &t)) != 0) {
