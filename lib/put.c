@@ -99,7 +99,8 @@ put_window(struct put *p, const uint8_t *data, const int *lens, int n)
 	struct gfs	*g = p->g;
 	struct cconn	*cs[GFS_MAX_SERVERS + 1];
 	char		 hex[GFS_HEX_LEN + 1], *line;
-	int		 i, j, s, nsrv = g->ring->nservers, rc;
+	char		 cmd[GFS_MAX_TXID + GFS_HEX_LEN + 40];
+	int		 i, j, s, nsrv = g->ring->nservers, rc, ll;
 	int		 where[GFS_MAX_REPLICAS];
 
 	memset(p->sent, 0, sizeof(int) * (size_t)nsrv);
@@ -112,10 +113,12 @@ put_window(struct put *p, const uint8_t *data, const int *lens, int n)
 			return GFS_ENOSERVERS;
 		}
 		hash_hex(hash, hex);
+		/* One line for every replica: formatting is a hot spot. */
+		ll = snprintf(cmd, sizeof(cmd), "PUT_PENDING %s %s %d\r\n",
+		    p->txid, hex, lens[i]);
 		for (j = 0; j < g->ring->replicas; j++) {
 			s = where[j];
-			cconn_printf(&g->chunk[s], "PUT_PENDING %s %s %d\r\n",
-			    p->txid, hex, lens[i]);
+			cconn_write(&g->chunk[s], cmd, (size_t)ll);
 			cconn_write(&g->chunk[s], data + (size_t)i * GFS_MAX_CHUNK,
 			    (size_t)lens[i]);
 			cconn_write(&g->chunk[s], "\r\n", 2);
