@@ -85,6 +85,11 @@ void	gfs_ring_reuse(struct gfs *);
 
 /* name is "NAME" or "NAME@VERSION" (a trailing @ and digits). */
 int	gfs_lookup(struct gfs *, const char *name, struct gfs_file *);
+/*
+ * gfs_lookup() with, when none is held yet, the ring fetched in the
+ * same round trip: what a process that gets one file needs first.
+ */
+int	gfs_lookup_ring(struct gfs *, const char *name, struct gfs_file *);
 /* The same in two halves, to pipeline many: send them all, then read. */
 int	gfs_lookup_send(struct gfs *, const char *name, struct gfs_file *);
 int	gfs_lookup_read(struct gfs *, struct gfs_file *);

@@ -80,17 +80,15 @@ read_tokens(struct gfs *g, uint64_t *tokens, uint32_t ntokens)
 	return 0;
 }
 
-int
-gfs_ring(struct gfs *g, uint64_t epoch)
+/* The reply to a RING sent before: the ring, in use from now on. */
+static int
+ring_read(struct gfs *g)
 {
 	char		*line, *argv[8];
 	uint64_t	 e, rep, n, ntok, misses, seen, i, *tokens;
 	struct ring	*r;
 	int		 rc, argc, state = 0, idx;
 
-	if (g->ring && g->ring->epoch == epoch)
-		return 0;
-	cconn_printf(&g->leader, "RING\r\n");
 	if ((rc = cconn_reply(&g->leader, &line)) < 0)
 		return gfs_leader_err(g, rc);
 	argc = proto_split(line, argv, 8);
@@ -140,6 +138,15 @@ gfs_ring(struct gfs *g, uint64_t epoch)
 	ring_build(r);
 	gfs_set_ring(g, r);
 	return 0;
+}
+
+int
+gfs_ring(struct gfs *g, uint64_t epoch)
+{
+	if (g->ring && g->ring->epoch == epoch)
+		return 0;
+	cconn_printf(&g->leader, "RING\r\n");
+	return ring_read(g);
 }
 
 void
@@ -216,6 +223,24 @@ gfs_lookup(struct gfs *g, const char *arg, struct gfs_file *f)
 	if ((rc = gfs_lookup_send(g, arg, f)) < 0)
 		return rc;
 	return gfs_lookup_read(g, f);
+}
+
+int
+gfs_lookup_ring(struct gfs *g, const char *arg, struct gfs_file *f)
+{
+	int	rc, r, ring = g->ring == NULL;
+
+	if ((rc = gfs_lookup_send(g, arg, f)) < 0)
+		return rc;
+	if (ring)
+		cconn_printf(&g->leader, "RING\r\n");
+	rc = gfs_lookup_read(g, f);
+	/* Read the RING reply whatever LOOKUP said, to stay in step. */
+	if (ring && (r = ring_read(g)) < 0 && rc == 0) {
+		gfs_file_free(f);
+		rc = r;
+	}
+	return rc;
 }
 
 int

@@ -62,7 +62,7 @@ gfs_cmd_get(struct gfs *g, int argc, char **argv)
 	    (why = name_check(f.name, strlen(f.name))) != NULL)
 		return error("bad name '%s': %s", name, why ? why :
 		    "name is longer than 1024 bytes"), EXIT_USAGE;
-	if ((rc = gfs_lookup(g, name, &f)) < 0) {
+	if ((rc = gfs_lookup_ring(g, name, &f)) < 0) {
 		if (rc == GFS_ENOENT)
 			return error("'%s': no such file", name), EXIT_NOTFOUND;
 		return error("cannot look up '%s': %s", name, g->err),
