@@ -39,7 +39,7 @@ GFS_SRCS = cmd/gfs/gfs.c cmd/gfs/put.c cmd/gfs/get.c cmd/gfs/rm.c \
 UNIT_SRCS = $(wildcard t/unit/*.c)
 UNIT_BINS = $(UNIT_SRCS:.c=.t)
 HELPERS = t/helper/gfs-raw t/helper/dedup-measure t/helper/gfs-proxy \
-	  t/helper/chunk-bench
+	  t/helper/chunk-bench t/helper/gfs-keep
 
 LIB_OBJS = $(LIB_SRCS:.c=.o)
 LEADER_OBJS = $(LEADER_SRCS:.c=.o)
@@ -107,6 +107,10 @@ t/helper/gfs-proxy: t/helper/gfs-proxy.o t/helper/hutil.o
 
 # Not run by make test: fixed against cdc chunking over edited versions.
 t/helper/dedup-measure: t/helper/dedup-measure.o lib/libgfs.a
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS_LIB)
+
+# One long-lived client driven from a test (t7000).
+t/helper/gfs-keep: t/helper/gfs-keep.o t/helper/hutil.o lib/libgfs.a
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS_LIB)
 
 # Not run by make test: t/bench-million.sh fills a chunk server with it.

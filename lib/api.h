@@ -77,11 +77,13 @@ int	gfs_ring(struct gfs *, uint64_t epoch);
 /* Use ring r (taken over) and open no connection yet. */
 void	gfs_set_ring(struct gfs *, struct ring *);
 /*
- * Keep the ring for another request: forget which chunk servers failed
- * and drop their connections, and those idle long enough that the
- * server may have closed them.
+ * Before another request of a long-lived client (gfs_put calls it; a
+ * reader calls it before gfs_lookup): forget which chunk servers
+ * failed, and drop the connections (the leader's too) that failed, are
+ * out of step, were closed by the server or idle long enough that it
+ * may close them.
  */
-void	gfs_ring_reuse(struct gfs *);
+void	gfs_renew(struct gfs *);
 
 /* name is "NAME" or "NAME@VERSION" (a trailing @ and digits). */
 int	gfs_lookup(struct gfs *, const char *name, struct gfs_file *);

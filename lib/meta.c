@@ -1,6 +1,7 @@
 /*
  * Metadata at the leader: RING, LOOKUP, LIST, DELETE, STATS.
  */
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -162,20 +163,43 @@ gfs_set_ring(struct gfs *g, struct ring *r)
 		cconn_init(&g->chunk[i], r->servers[i].addr, g->timeout_ms);
 }
 
+/*
+ * A kept connection must be idle: one that failed, has bytes unsent or
+ * unread, has anything to read (the server closed it, or restarted at
+ * the same address) or was idle so long the server may drop it is
+ * dropped, and the next use connects again.  One poll() for them all.
+ */
 void
-gfs_ring_reuse(struct gfs *g)
+gfs_renew(struct gfs *g)
 {
-	uint64_t	now = now_ms();
-	int		i;
+	struct pollfd	 pfd[GFS_MAX_SERVERS + 1];
+	struct cconn	*cs[GFS_MAX_SERVERS + 1];
+	uint64_t	 now = now_ms();
+	int		 i, n = 0, nsrv = g->ring ? g->ring->nservers : 0;
 
-	for (i = 0; i < g->ring->nservers; i++) {
-		struct cconn *c = &g->chunk[i];
+	for (i = 0; i <= nsrv && i <= GFS_MAX_SERVERS; i++) {
+		struct cconn *c = i < nsrv ? &g->chunk[i] : &g->leader;
 
-		if (c->err || (c->fd >= 0 &&
-		    now - c->used_ms > GFS_IDLE_TIMEOUT * 1000 / 2))
+		if (i < nsrv)
+			g->down[i] = 0;
+		if (c->err || (c->fd >= 0 && (c->out.len > 0 ||
+		    c->in.len > c->consumed ||
+		    now - c->used_ms > GFS_IDLE_TIMEOUT * 1000 / 2))) {
 			cconn_reset(c);
-		g->down[i] = 0;
+			continue;
+		}
+		if (c->fd < 0)
+			continue;
+		pfd[n].fd = c->fd;
+		pfd[n].events = POLLIN;
+		pfd[n].revents = 0;
+		cs[n++] = c;
 	}
+	if (n == 0 || poll(pfd, (nfds_t)n, 0) <= 0)
+		return;
+	for (i = 0; i < n; i++)
+		if (pfd[i].revents)
+			cconn_reset(cs[i]);
 }
 
 int

@@ -123,6 +123,9 @@ put_window(struct put *p, const uint8_t *data, const int *lens, int n)
 			    (size_t)lens[i]);
 			cconn_write(&g->chunk[s], "\r\n", 2);
 			p->sent[s]++;
+			/* Owed once queued: an ABORT after a failed
+			   placement goes out behind it and reads it. */
+			p->owed[s]++;
 			p->touched[s] = 1;
 		}
 	}
@@ -130,8 +133,6 @@ put_window(struct put *p, const uint8_t *data, const int *lens, int n)
 		cs[s] = p->sent[s] ? &g->chunk[s] : NULL;
 	cs[nsrv] = p->also;
 	cconn_pump(cs, nsrv + 1);
-	for (s = 0; s < nsrv; s++)
-		p->owed[s] += p->sent[s];
 	for (s = 0; s < nsrv; s++)
 		for (i = 0; i < p->sent[s]; i++) {
 			rc = cconn_reply(&g->chunk[s], &line);
@@ -423,7 +424,7 @@ put_ring(struct gfs *g, int fresh)
 		if ((rc = gfs_ring(g, UINT64_MAX)) < 0)
 			return rc;
 	} else
-		gfs_ring_reuse(g);
+		gfs_renew(g);
 	if (ring_active(g->ring) < g->ring->replicas) {
 		snprintf(g->err, sizeof(g->err), "%d chunk servers for %d "
 		    "replicas", ring_active(g->ring), g->ring->replicas);

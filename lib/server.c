@@ -204,7 +204,11 @@ server_sync_cb(evutil_socket_t fd, short what, void *arg)
 	s->sync(s);
 	s->dirty = 0;
 	s->syncs++;
-	while ((c = s->held) != NULL) {
+	/*
+	 * A connection this releases may read on and dirty the state
+	 * again: what is held from then on waits for the next sync.
+	 */
+	while (!s->dirty && (c = s->held) != NULL) {
 		s->held = c->held_next;
 		c->on_held = 0;
 		c->held_next = NULL;

@@ -275,6 +275,7 @@ client_read(struct client *c, int chunks, uint64_t *ns)
 
 	client_name(c, c->nread++ % c->nwritten, name, sizeof(name));
 	t0 = now_ns();
+	gfs_renew(&c->g);
 	rc = gfs_lookup(&c->g, name, &f);
 	if (rc == 0 && chunks)
 		rc = gfs_get(&c->g, &f, c->null);
