@@ -113,19 +113,29 @@ hexval(int c)
 	return -1;
 }
 
+/* A hex digit's value plus one; 0 for any other byte. */
+static const uint8_t hexv1[256] = {
+	['0'] = 1, ['1'] = 2, ['2'] = 3, ['3'] = 4, ['4'] = 5,
+	['5'] = 6, ['6'] = 7, ['7'] = 8, ['8'] = 9, ['9'] = 10,
+	['a'] = 11, ['b'] = 12, ['c'] = 13, ['d'] = 14, ['e'] = 15,
+	['f'] = 16,
+};
+
+/* Every hash of every request passes here: one table look-up a digit. */
 int
 hash_parse(const char *hex, uint8_t out[GFS_HASH_LEN])
 {
-	uint8_t	tmp[GFS_HASH_LEN];
-	int	i, hi, lo;
+	const unsigned char	*p = (const unsigned char *)hex;
+	uint8_t			 tmp[GFS_HASH_LEN];
+	unsigned		 hi, lo;
+	int			 i;
 
-	/* One pass; out is untouched when hex is bad. */
+	/* hexv1['\0'] is 0: a short string stops at its NUL as bad. */
 	for (i = 0; i < GFS_HASH_LEN; i++) {
-		hi = hexval((unsigned char)hex[2 * i]);
-		lo = hi < 0 ? -1 : hexval((unsigned char)hex[2 * i + 1]);
-		if (lo < 0)
+		if ((hi = hexv1[p[2 * i]]) == 0 ||
+		    (lo = hexv1[p[2 * i + 1]]) == 0)
 			return GFS_EINVAL;
-		tmp[i] = (uint8_t)(hi << 4 | lo);
+		tmp[i] = (uint8_t)((hi - 1) << 4 | (lo - 1));
 	}
 	if (hex[GFS_HEX_LEN] != '\0')
 		return GFS_EINVAL;
