@@ -72,7 +72,10 @@ struct gfs_trashed {
 
 void	gfs_init(struct gfs *, const char *leader, int timeout_ms);
 void	gfs_close(struct gfs *);
-/* Fetch the ring from the leader (again when epoch differs). */
+/*
+ * Fetch the ring from the leader, unless the one held is at least as
+ * new as epoch (UINT64_MAX: fetch it in any case).
+ */
 int	gfs_ring(struct gfs *, uint64_t epoch);
 /* Use ring r (taken over) and open no connection yet. */
 void	gfs_set_ring(struct gfs *, struct ring *);

@@ -144,7 +144,8 @@ ring_read(struct gfs *g)
 int
 gfs_ring(struct gfs *g, uint64_t epoch)
 {
-	if (g->ring && g->ring->epoch == epoch)
+	/* A ring newer than the LOOKUP that named epoch serves as well. */
+	if (g->ring && g->ring->epoch >= epoch && epoch != UINT64_MAX)
 		return 0;
 	cconn_printf(&g->leader, "RING\r\n");
 	return ring_read(g);
