@@ -433,9 +433,9 @@ put_ring(struct gfs *g, int fresh)
 	return 0;
 }
 
-/* A descriptor we can read from the start again, or -1. */
+/* A descriptor we can read from *start again, or -1. */
 static int
-put_rewindable(struct gfs *g, int fd, int *spooled)
+put_rewindable(struct gfs *g, int fd, int *spooled, off_t *start)
 {
 	char		buf[65536];
 	const char	*dir = getenv("TMPDIR");
@@ -443,8 +443,9 @@ put_rewindable(struct gfs *g, int fd, int *spooled)
 	int		tmp;
 
 	*spooled = 0;
-	if (lseek(fd, 0, SEEK_CUR) >= 0)
+	if ((*start = lseek(fd, 0, SEEK_CUR)) >= 0)
 		return fd;
+	*start = 0;
 	if ((tmp = open(dir && *dir ? dir : "/tmp", O_TMPFILE | O_RDWR |
 	    O_CLOEXEC, 0600)) < 0) {
 		snprintf(g->err, sizeof(g->err), "cannot spool input: %s",
@@ -480,9 +481,8 @@ gfs_put(struct gfs *g, int fd, const char *name, const struct gfs_putopt *opt,
 	}
 	if ((rc = put_ring(g, 0)) < 0)
 		return rc;
-	if ((fd = put_rewindable(g, fd, &spooled)) < 0)
+	if ((fd = put_rewindable(g, fd, &spooled, &start)) < 0)
 		return GFS_EIO;
-	start = spooled ? 0 : lseek(fd, 0, SEEK_CUR);
 	memset(&p, 0, sizeof(p));
 	p.g = g;
 	p.opt = opt;
@@ -490,7 +490,8 @@ gfs_put(struct gfs *g, int fd, const char *name, const struct gfs_putopt *opt,
 	p.sent = xcalloc((size_t)g->ring->nservers, sizeof(int));
 	p.owed = xcalloc((size_t)g->ring->nservers, sizeof(int));
 	for (attempt = 1; ; attempt++) {
-		if (lseek(fd, start, SEEK_SET) < 0) {
+		/* A first attempt on fd as given reads from where it is. */
+		if ((attempt > 1 || spooled) && lseek(fd, start, SEEK_SET) < 0) {
 			snprintf(g->err, sizeof(g->err), "cannot read input: %s",
 			    strerror(errno));
 			rc = GFS_EIO;
