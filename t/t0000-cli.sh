@@ -66,6 +66,22 @@ test_expect_success 'gfs help put: exit 0, its usage on stdout' '
 	grep -q "^usage: gfs put " out
 '
 
+test_expect_success 'gfs CMD ... --help is gfs help CMD, even with other arguments' '
+	gfs help put >expect &&
+	test_expect_code 0 gfs put --help >out 2>err &&
+	test_cmp expect out && empty err &&
+	test_expect_code 0 gfs --leader 127.0.0.1:1 put -r x --help >out 2>err &&
+	test_cmp expect out && empty err &&
+	gfs help bench >expect &&
+	test_expect_code 0 gfs bench --op get --help >out 2>err &&
+	test_cmp expect out && empty err
+'
+
+test_expect_success 'after --, --help is a name: gfs get -- --help looks it up' '
+	test_expect_code 3 gfs --leader 127.0.0.1:1 get -- --help >out 2>err &&
+	empty out && stderr_has "cannot look up"
+'
+
 test_expect_success 'gfs help nosuch: exit 2' '
 	test_expect_code 2 gfs help nosuch >out 2>err &&
 	empty out &&

@@ -160,7 +160,7 @@ main(int argc, char **argv)
 	uint16_t	 port;
 	uint64_t	 timeout = 5000;
 	struct gfs	 g;
-	int		 i, rc;
+	int		 i, k, rc;
 
 	crash_init();
 	if (leader == NULL || *leader == '\0')
@@ -210,6 +210,13 @@ main(int argc, char **argv)
 		error("'%s' is not a gfs command; see 'gfs help'", argv[i]);
 		return EXIT_USAGE;
 	}
+	/* gfs CMD ... --help: what gfs help CMD says (up to a "--"). */
+	for (k = i + 1; k < argc && strcmp(argv[k], "--") != 0; k++)
+		if (strcmp(argv[k], "--help") == 0) {
+			char *hv[] = { "help", argv[i], NULL };
+
+			return gfs_cmd_help(NULL, 2, hv);
+		}
 	if (parse_hostport(leader, host, sizeof(host), &port) < 0) {
 		error("bad leader address '%s': want HOST:PORT", leader);
 		return EXIT_USAGE;
