@@ -38,9 +38,9 @@
 struct put {
 	struct gfs	  *g;
 	char		   txid[33];
-	int		  *touched;	/* per server: holds chunks of txid */
-	int		  *sent;	/* per server: replies owed this round */
-	int		  *owed;	/* per server: replies not read yet */
+	int		   touched[GFS_MAX_SERVERS];	/* holds chunks of txid */
+	int		   sent[GFS_MAX_SERVERS];	/* replies owed this round */
+	int		   owed[GFS_MAX_SERVERS];	/* replies not read yet */
 	uint8_t		 (*hashes)[GFS_HASH_LEN];
 	size_t		   nchunks, cap;
 	uint8_t		   sha[GFS_HASH_LEN];	/* of the whole input */
@@ -48,8 +48,8 @@ struct put {
 	int		   stale;	/* the ring changed: fetch it again */
 	const struct gfs_putopt *opt;
 	const char	  *name;
-	int		   pending_sent;	/* the mapping went out */
-	int		   pending_owed;	/* and its reply is unread */
+	int		   pending_owed;	/* the mapping went out, its reply
+						   is unread */
 	struct cconn	  *also;	/* flushed along with a window */
 };
 
@@ -123,8 +123,10 @@ put_window(struct put *p, const uint8_t *data, const int *lens, int n)
 			    (size_t)lens[i]);
 			cconn_write(&g->chunk[s], "\r\n", 2);
 			p->sent[s]++;
-			/* Owed once queued: an ABORT after a failed
-			   placement goes out behind it and reads it. */
+			/*
+			 * Owed once queued: an ABORT after a failed
+			 * placement goes out behind it and reads it.
+			 */
 			p->owed[s]++;
 			p->touched[s] = 1;
 		}
@@ -194,9 +196,11 @@ put_chunks(struct put *p, int fd, uint64_t *size)
 		if (len == 0) {
 			hash_ctx_final(whole, p->sha);
 			/* The last window: the mapping goes along. */
-			if (n > 0 && p->name && (rc = pending_queue(p,
-			    *size)) < 0)
-				goto out;
+			if (n > 0 && p->name) {
+				if ((rc = pending_queue(p, *size)) < 0)
+					goto out;
+				p->also = &p->g->leader;
+			}
 		}
 		if (n > 0)
 			rc = put_window(p, win, lens, n);
@@ -308,8 +312,7 @@ pending_queue(struct put *p, uint64_t size)
 		snprintf(cond, sizeof(cond), "-");
 	pending_send(p->g, p->txid, enc, size, p->hashes, p->nchunks, p->sha,
 	    cond);
-	p->pending_sent = p->pending_owed = 1;
-	p->also = &p->g->leader;
+	p->pending_owed = 1;
 	return 0;
 }
 
@@ -321,9 +324,9 @@ put_leader(struct put *p, uint64_t size, uint32_t *version)
 	uint64_t	 v, gcseq, epoch;
 	int		 rc;
 
-	if (!p->pending_sent && (rc = pending_queue(p, size)) < 0)
+	/* Not gone out with the last window (no chunks): send it now. */
+	if (!p->pending_owed && (rc = pending_queue(p, size)) < 0)
 		return rc;
-	p->also = NULL;
 	p->pending_owed = 0;
 	if ((rc = pending_reply(g, &gcseq, &epoch)) < 0)
 		return rc;
@@ -371,7 +374,7 @@ put_reset(struct put *p)
 	memset(p->owed, 0, sizeof(int) * (size_t)p->g->ring->nservers);
 	p->nchunks = 0;
 	p->retry = 0;
-	p->pending_sent = p->pending_owed = 0;
+	p->pending_owed = 0;
 }
 
 /* One attempt: a new txid, every step; on failure, undo what it can. */
@@ -486,9 +489,6 @@ gfs_put(struct gfs *g, int fd, const char *name, const struct gfs_putopt *opt,
 	memset(&p, 0, sizeof(p));
 	p.g = g;
 	p.opt = opt;
-	p.touched = xcalloc((size_t)g->ring->nservers, sizeof(int));
-	p.sent = xcalloc((size_t)g->ring->nservers, sizeof(int));
-	p.owed = xcalloc((size_t)g->ring->nservers, sizeof(int));
 	for (attempt = 1; ; attempt++) {
 		/* A first attempt on fd as given reads from where it is. */
 		if ((attempt > 1 || spooled) && lseek(fd, start, SEEK_SET) < 0) {
@@ -502,22 +502,10 @@ gfs_put(struct gfs *g, int fd, const char *name, const struct gfs_putopt *opt,
 			break;
 		if (p.stale && (rc = put_ring(g, 1)) < 0)
 			break;
-		if (p.stale) {
-			/* The arrays are per server of the ring. */
-			p.touched = xreallocarray(p.touched,
-			    (size_t)g->ring->nservers, sizeof(int));
-			p.sent = xreallocarray(p.sent,
-			    (size_t)g->ring->nservers, sizeof(int));
-			p.owed = xreallocarray(p.owed,
-			    (size_t)g->ring->nservers, sizeof(int));
-			p.stale = 0;
-		}
+		p.stale = 0;
 	}
 	if (spooled)
 		close(fd);
-	free(p.touched);
-	free(p.sent);
-	free(p.owed);
 	free(p.hashes);
 	return rc;
 }
@@ -674,9 +662,6 @@ gfs_put_files(struct gfs *g, const char *base, const struct gfs_tfile *files,
 		return rc;
 	memset(&t, 0, sizeof(t));
 	t.p.g = g;
-	t.p.touched = xcalloc((size_t)g->ring->nservers, sizeof(int));
-	t.p.sent = xcalloc((size_t)g->ring->nservers, sizeof(int));
-	t.p.owed = xcalloc((size_t)g->ring->nservers, sizeof(int));
 	t.files = files;
 	t.base = base;
 	t.first = xcalloc(cap, sizeof(*t.first));
@@ -705,9 +690,6 @@ gfs_put_files(struct gfs *g, const char *base, const struct gfs_tfile *files,
 			progress(arg, end - i, bytes);
 		}
 	}
-	free(t.p.touched);
-	free(t.p.sent);
-	free(t.p.owed);
 	free(t.p.hashes);
 	free(t.first);
 	free(t.size);
