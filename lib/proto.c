@@ -103,23 +103,19 @@ parse_hostport(const char *s, char *host, size_t hostsz, uint16_t *port)
 	return 0;
 }
 
-static int
-hexval(int c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	return -1;
-}
-
-/* A hex digit's value plus one; 0 for any other byte. */
+/* A lower-case hex digit's value plus one; 0 for any other byte. */
 static const uint8_t hexv1[256] = {
 	['0'] = 1, ['1'] = 2, ['2'] = 3, ['3'] = 4, ['4'] = 5,
 	['5'] = 6, ['6'] = 7, ['7'] = 8, ['8'] = 9, ['9'] = 10,
 	['a'] = 11, ['b'] = 12, ['c'] = 13, ['d'] = 14, ['e'] = 15,
 	['f'] = 16,
 };
+
+static int
+hexval(int c)
+{
+	return (int)hexv1[(unsigned char)c] - 1;
+}
 
 /* Every hash of every request passes here: one table look-up a digit. */
 int
