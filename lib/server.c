@@ -144,6 +144,16 @@ conn_free(struct conn *c)
 	free(c);
 }
 
+/* One write of the output.  -1: the connection is dead (free it). */
+static int
+conn_write(struct conn *c)
+{
+	if (evbuffer_write_atmost(c->out, c->fd, SERVER_MAX_IO) < 0 &&
+	    errno != EAGAIN && errno != EINTR)
+		return -1;
+	return 0;
+}
+
 /*
  * Write what the output holds now; what the socket does not take waits
  * for the write event.  -1: the connection is dead (free it).
@@ -153,8 +163,7 @@ conn_flush(struct conn *c)
 {
 	if (c->writing || evbuffer_get_length(c->out) == 0)
 		return 0;
-	if (evbuffer_write_atmost(c->out, c->fd, SERVER_MAX_IO) < 0 &&
-	    errno != EAGAIN && errno != EINTR)
+	if (conn_write(c) < 0)
 		return -1;
 	if (evbuffer_get_length(c->out) > 0) {
 		event_add(c->wev, NULL);
@@ -590,9 +599,9 @@ conn_write_cb(evutil_socket_t fd, short what, void *arg)
 {
 	struct conn	*c = arg;
 
+	(void)fd;
 	(void)what;
-	if (evbuffer_write_atmost(c->out, fd, SERVER_MAX_IO) < 0 &&
-	    errno != EAGAIN && errno != EINTR) {
+	if (conn_write(c) < 0) {
 		conn_free(c);
 		return;
 	}
