@@ -109,7 +109,7 @@ t/helper/gfs-proxy: t/helper/gfs-proxy.o t/helper/hutil.o
 t/helper/dedup-measure: t/helper/dedup-measure.o lib/libgfs.a
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS_LIB)
 
-# One long-lived client driven from a test (t7000).
+# One long-lived client driven line by line from a test (t3100).
 t/helper/gfs-keep: t/helper/gfs-keep.o t/helper/hutil.o lib/libgfs.a
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS_LIB)
 

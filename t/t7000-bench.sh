@@ -295,8 +295,8 @@ test_expect_success 'a server joins during a run: clients move to the new ring' 
 	for i in 1 2 3; do
 		copied=$((copied + $(chunk_stats $i | json_num repair_copied)))
 	done &&
-	test "$c4" -gt "$copied" ||
-	{ echo >&2 "server 4: $c4 chunks, $copied copied by repair"; return 1; }
+	{ test "$c4" -gt "$copied" ||
+	  { echo >&2 "server 4: $c4 chunks, $copied copied by repair"; false; }; } &&
 	prefix=$(sed -n "s/.*\"prefix\":\"\([^\"]*\)\".*/\1/p" out) &&
 	gfs ls "$prefix/" >kept &&
 	test "$(wc -l <kept)" = "$(num ops)" &&

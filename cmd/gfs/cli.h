@@ -8,7 +8,6 @@
 #define EXIT_USAGE	2
 #define EXIT_FAIL	3
 
-
 struct subcmd {
 	const char	*name;
 	int		(*fn)(struct gfs *, int argc, char **argv);
