@@ -721,7 +721,7 @@ const struct cmd leader_cmds[] = {
 	{ "HELLO",		3, 3, 0, cmd_hello, 0 },
 	{ "RING",		1, 1, 0, cmd_ring, 0 },
 	{ "LOOKUP",		2, 2, 0, cmd_lookup, 0 },
-	{ "PUT_PENDING",	5, 8, CMD_HASHES, cmd_put_pending, 4 },
+	{ "PUT_PENDING",	5, 8, CMD_HASHES | CMD_NOHOLD, cmd_put_pending, 4 },
 	{ "COMMIT",		2, 2, 0, cmd_commit, 0 },
 	{ "COMMIT_GROUP",	3, 3, 0, cmd_commit_group, 0 },
 	{ "ABORT_GROUP",	3, 3, 0, cmd_abort_group, 0 },

@@ -248,8 +248,16 @@ txn_begin(DB_TXN **txn)
 	return 0;
 }
 
+/*
+ * txn_end_flags(txn, rc, lazy): commit, or abort when rc < 0.  A lazy
+ * transaction's log is written to the operating system but not flushed:
+ * it survives the leader's own death, and the next flushed commit (or
+ * group sync) makes it durable with everything before it.  Only for
+ * records whose loss in a machine crash is harmless (pending mappings:
+ * the put then fails at its COMMIT).
+ */
 static int
-txn_end(DB_TXN *txn, int rc)
+txn_end_flags(DB_TXN *txn, int rc, int lazy)
 {
 	int ret;
 
@@ -264,15 +272,22 @@ txn_end(DB_TXN *txn, int rc)
 		cnt = cnt_saved;
 		return rc;
 	}
-	if ((ret = txn->commit(txn, dirty_cb ? DB_TXN_NOSYNC : 0)) != 0) {
+	if ((ret = txn->commit(txn, lazy ? DB_TXN_WRITE_NOSYNC :
+	    dirty_cb ? DB_TXN_NOSYNC : 0)) != 0) {
 		cnt = cnt_saved;
 		return fail("txn commit", ret);
 	}
-	if (dirty_cb) {
+	if (dirty_cb && !lazy) {
 		unflushed = 1;
 		dirty_cb();
 	}
 	return rc;
+}
+
+static int
+txn_end(DB_TXN *txn, int rc)
+{
+	return txn_end_flags(txn, rc, 0);
 }
 
 uint64_t
@@ -698,8 +713,8 @@ db_pending_put(const char *txid, const struct pinfo *pi)
 		rc = ref_add(txn, pi->hashes, pi->nchunks, +1);
 	free(buf);
 	if (rc == 1)
-		return txn_end(txn, 0) == 0 ? 1 : GFS_EIO;
-	return txn_end(txn, rc);
+		return txn_end_flags(txn, 0, 1) == 0 ? 1 : GFS_EIO;
+	return txn_end_flags(txn, rc, 1);
 }
 
 /* Drop a pending mapping and its references, in txn. */
