@@ -87,13 +87,14 @@ seg_bytes () {
 # compacted I: the segment files of server I are within 10% of its live
 # records (payload and 48-byte headers), and STATS agrees with them.
 compacted () {
-	local chunks bytes disk garbage live
+	local chunks bytes disk garbage live zeros
 	stats "$1" &&
 	chunks=$(st chunks) bytes=$(st bytes) disk=$(st disk_bytes) garbage=$(st garbage)
+	zeros=$(st zero_bytes)
 	live=$((bytes + 48 * chunks))
-	test "$disk" -le $((live + live / 10)) &&
+	test "$((disk - zeros))" -le $((live + live / 10)) &&
 	test "$disk" = "$(seg_bytes "$1")" &&
-	test "$garbage" = $((disk - live))
+	test "$garbage" = $((disk - zeros - live))
 }
 
 # bad_flag "--opt VALUE": gfs-chunkd refuses it with 2 and a message.

@@ -382,8 +382,10 @@ cmd_stats(struct conn *c, int argc, char **argv)
 	cJSON_AddNumberToObject(o, "chunks", (double)cd->st.chunks);
 	cJSON_AddNumberToObject(o, "bytes", (double)cd->st.bytes);
 	cJSON_AddNumberToObject(o, "disk_bytes", (double)cd->st.disk);
+	cJSON_AddNumberToObject(o, "zero_bytes", (double)cd->st.ahead);
 	cJSON_AddNumberToObject(o, "garbage", (double)(cd->st.disk >
-	    cd->st.live ? cd->st.disk - cd->st.live : 0));
+	    cd->st.live + cd->st.ahead ? cd->st.disk - cd->st.live -
+	    cd->st.ahead : 0));
 	cJSON_AddNumberToObject(o, "segments", (double)cd->st.files);
 	cJSON_AddNumberToObject(o, "compactions", (double)cd->st.compactions);
 	cJSON_AddNumberToObject(o, "compacted_bytes",

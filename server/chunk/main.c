@@ -310,6 +310,7 @@ main(int argc, char **argv)
 	server_close(&cd->srv);
 	txn_free_all();
 	gc_free();
+	store_trim(&cd->st);
 	store_close(&cd->st);
 	event_base_free(cd->srv.base);
 	log_info("stopped");

@@ -3,7 +3,11 @@
  * most segsize (GFS_SEGMENT_SIZE) bytes, written only at the end.
  * Start-up scans them in order, rebuilds the index, and cuts a torn
  * tail: a record with a bad magic or one that runs past the end of its
- * file.  A record whose CRC fails (bit rot) is skipped and counted,
+ * file.  The active segment is zero-filled ahead of its records (up to
+ * ZERO_STEP at a time) so that the fdatasync of a commit writes data
+ * only: the file's length does not change, and ext4 has no journal to
+ * commit.  A run of zeros to the end of a file is its end, not a tear;
+ * a segment's zeros are cut when the next one starts.  A record whose CRC fails (bit rot) is skipped and counted,
  * never served.  The last chunk record of a hash is the one indexed
  * (all hold the same bytes); a tombstone takes out what is indexed when
  * the scan reaches it, if that is in a segment of its range.
@@ -32,6 +36,7 @@
 
 #define REC_MAX		GFS_MAX_CHUNK	/* data bytes a record may hold */
 #define COMPACT_STEP	(256 * 1024)	/* most bytes of a segment a step */
+#define ZERO_STEP	(1024 * 1024)	/* zero-fill ahead this much */
 
 /* CRC-32 (IEEE, as zlib's), eight bytes a step ("slicing-by-8"). */
 static uint32_t	crc_table[8][256];
@@ -292,7 +297,7 @@ seg_open(struct store *st, uint32_t n, int create)
 	}
 	memset(&st->segs[n], 0, sizeof(st->segs[n]));
 	st->segs[n].fd = fd;
-	st->segs[n].size = (uint64_t)sb.st_size;
+	st->segs[n].size = st->segs[n].zeroed = (uint64_t)sb.st_size;
 	st->files++;
 	if (create && fsync(st->dirfd) < 0) {
 		log_warn("fsync %s", st->dir);
@@ -418,6 +423,108 @@ store_read(struct store *st, const uint8_t hash[GFS_HASH_LEN], uint8_t *buf)
 	return (int)len;
 }
 
+/* Whether s holds only zeros from off to its end; -1 on error. */
+static int
+seg_zeros(struct seg *s, uint64_t off)
+{
+	uint8_t	buf[65536];
+	ssize_t	r, i;
+
+	while (off < s->zeroed) {
+		r = pread(s->fd, buf, sizeof(buf), (off_t)off);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0)
+			return -1;
+		if (r == 0)
+			return 1;
+		for (i = 0; i < r; i++)
+			if (buf[i] != 0)
+				return 0;
+		off += (uint64_t)r;
+	}
+	return 1;
+}
+
+/*
+ * Cut s back to its records (after a failed write or sync, or when the
+ * next segment starts): its zeros go too.
+ */
+static int
+seg_cut(struct store *st, struct seg *s)
+{
+	if (s->zeroed == s->size)
+		return 0;
+	if (ftruncate(s->fd, (off_t)s->size) < 0)
+		return -1;
+	sub(&st->disk, s->zeroed - s->size);
+	sub(&st->ahead, s->zeroed - s->size);
+	s->zeroed = s->size;
+	return 0;
+}
+
+/* The records of s grew by len: count what the file grew by. */
+static void
+seg_grew(struct store *st, struct seg *s, uint64_t len)
+{
+	sub(&st->ahead, len < s->zeroed - s->size ? len :
+	    s->zeroed - s->size);
+	s->size += len;
+	if (s->size > s->zeroed) {
+		st->disk += s->size - s->zeroed;
+		s->zeroed = s->size;
+	}
+}
+
+/*
+ * Zero-fill s past end, a ZERO_STEP at a time, no further than the
+ * segment size.  Only to spare the syncs a journal commit: a failure
+ * (a full disk) cuts the zeros back and leaves the write to extend.
+ */
+static void
+seg_zero_ahead(struct store *st, struct seg *s, uint64_t end)
+{
+	static const uint8_t	zeros[65536];
+	uint64_t		to, at;
+	ssize_t			w;
+
+	if (end <= s->zeroed)
+		return;
+	to = (end + ZERO_STEP - 1) / ZERO_STEP * ZERO_STEP;
+	if (to > st->segsize)
+		to = end > st->segsize ? end : st->segsize;
+	for (at = s->zeroed; at < to; at += (uint64_t)w) {
+		size_t n = to - at < sizeof(zeros) ? (size_t)(to - at) :
+		    sizeof(zeros);
+
+		w = pwrite(s->fd, zeros, n, (off_t)at);
+		if (w < 0 && errno == EINTR) {
+			w = 0;
+			continue;
+		}
+		if (w <= 0) {
+			if (ftruncate(s->fd, (off_t)s->zeroed) < 0)
+				log_warn("cut zeros of a segment");
+			return;
+		}
+	}
+	st->disk += to - s->zeroed;
+	st->ahead += to - s->zeroed;
+	s->zeroed = to;
+}
+
+/* Start the next segment; the one before keeps no zeros. */
+static int
+seg_roll(struct store *st)
+{
+	if (seg_cut(st, &st->segs[st->active]) < 0)
+		log_warn("cut zeros of segment %u", st->active);
+	if (seg_open(st, st->active + 1, 1) < 0)
+		return -1;
+	st->active++;
+	return 0;
+}
+
 /* Scan one segment, apply its records to the index, cut a torn tail. */
 static int
 seg_scan(struct store *st, uint32_t n)
@@ -452,6 +559,11 @@ seg_scan(struct store *st, uint32_t n)
 		if (reclen == 0 || reclen == SIZE_MAX)
 			goto torn;
 		len = reclen - REC_HDR;
+		if (!rec_valid(rec, len) && seg_zeros(s, off + reclen) == 1) {
+			/* The last: torn into the zeros, or rotten. */
+			st->corrupt++;
+			goto torn;
+		}
 		if (!rec_valid(rec, len)) {
 			st->corrupt++;
 			log_warnx("segment %u offset %llu: record fails its CRC, "
@@ -489,14 +601,23 @@ seg_scan(struct store *st, uint32_t n)
 	return 0;
  torn:
 	free(buf);
+	switch (seg_zeros(s, off)) {
+	case -1:
+		log_warn("read segment %u", n);
+		return -1;
+	case 1:
+		s->size = off;	/* zero-filled ahead: the end */
+		st->ahead += s->zeroed - off;
+		return 0;
+	}
 	log_warnx("segment %u: torn tail at offset %llu (%llu bytes), cut", n,
-	    (unsigned long long)off, (unsigned long long)(s->size - off));
-	st->truncated += s->size - off;
+	    (unsigned long long)off, (unsigned long long)(s->zeroed - off));
+	st->truncated += s->zeroed - off;
 	if (ftruncate(s->fd, (off_t)off) < 0 || fdatasync(s->fd) < 0) {
 		log_warn("truncate segment %u", n);
 		return -1;
 	}
-	s->size = off;
+	s->size = s->zeroed = off;
 	return 0;
 }
 
@@ -541,7 +662,7 @@ store_open(struct store *st, const char *dir)
 			free(nums);
 			return -1;
 		}
-		st->disk += st->segs[nums[i]].size;
+		st->disk += st->segs[nums[i]].zeroed;
 	}
 	st->active = count ? nums[count - 1] : 0;
 	free(nums);
@@ -551,6 +672,15 @@ store_open(struct store *st, const char *dir)
 			return -1;
 	}
 	return 0;
+}
+
+void
+store_trim(struct store *st)
+{
+	if (st->active > 0 && st->active < st->nsegs &&
+	    st->segs[st->active].fd >= 0 &&
+	    seg_cut(st, &st->segs[st->active]) < 0)
+		log_warn("cut zeros of segment %u", st->active);
 }
 
 void
@@ -581,13 +711,14 @@ seg_write(struct store *st, const uint8_t *buf, size_t len)
 	ssize_t		 w;
 	size_t		 done = 0;
 
+	seg_zero_ahead(st, s, s->size + len);
 	while (done < len) {
 		w = pwrite(s->fd, buf + done, len - done, (off_t)(s->size + done));
 		if (w < 0 && errno == EINTR)
 			continue;
 		if (w <= 0) {
 			log_warn("write segment %u", st->active);
-			if (ftruncate(s->fd, (off_t)s->size) < 0)
+			if (seg_cut(st, s) < 0)
 				log_warn("cut segment %u", st->active);
 			return GFS_EIO;
 		}
@@ -623,12 +754,11 @@ batch_flush(struct store *st, struct batch *b)
 			st->dirty_lo = b->seg;
 	} else if (fdatasync(s->fd) < 0) {
 		log_warn("fdatasync segment %u", b->seg);
-		if (ftruncate(s->fd, (off_t)s->size) < 0)
+		if (seg_cut(st, s) < 0)
 			log_warn("cut segment %u", b->seg);
 		return GFS_EIO;
 	}
-	s->size += b->len;
-	st->disk += b->len;
+	seg_grew(st, s, b->len);
 	if (b->ntomb > 0)
 		tomb_count(s, b->tlo, b->seg, (size_t)b->ntomb * REC_TOMB);
 	b->len = 0;
@@ -642,9 +772,8 @@ batch_room(struct store *st, struct batch *b, size_t reclen)
 {
 	if (st->segs[st->active].size + b->len + reclen <= st->segsize)
 		return 0;
-	if (batch_flush(st, b) < 0 || seg_open(st, st->active + 1, 1) < 0)
+	if (batch_flush(st, b) < 0 || seg_roll(st) < 0)
 		return GFS_EIO;
-	st->active++;
 	b->seg = st->active;
 	b->base = 0;
 	return 0;
@@ -916,13 +1045,12 @@ cout_flush(struct store *st, struct cout *o)
 	CRASH_POINT("chunk.compact.after_copy");
 	if (fdatasync(s->fd) < 0) {
 		log_warn("fdatasync segment %u", o->seg);
-		if (ftruncate(s->fd, (off_t)s->size) < 0)
+		if (seg_cut(st, s) < 0)
 			log_warn("cut segment %u", o->seg);
 		return GFS_EIO;
 	}
 	CRASH_POINT("chunk.compact.after_sync");
-	s->size += o->len;
-	st->disk += o->len;
+	seg_grew(st, s, o->len);
 	if (o->ntomb > 0)
 		tomb_count(s, o->tlo, o->thi, (size_t)o->ntomb * REC_TOMB);
 	o->written += o->len;
@@ -978,11 +1106,11 @@ compact_step(struct store *st, uint32_t n, const uint8_t *buf, size_t len,
 		if (st->segs[o->seg].size + o->len + outlen > st->segsize) {
 			if ((rc = cout_flush(st, o)) < 0)
 				goto out;
-			if (seg_open(st, st->active + 1, 1) < 0) {
+			if (seg_roll(st) < 0) {
 				rc = GFS_EIO;
 				goto out;
 			}
-			o->seg = ++st->active;
+			o->seg = st->active;
 		}
 		if (rec[4] == REC_CHUNK) {
 			mv[nmv].hash = rec + 16;
@@ -1050,7 +1178,7 @@ store_compact(struct store *st, uint32_t n, pthread_mutex_t *lock,
 			    st->segsize / 8 : COMPACT_STEP;
 	size_t		 cap = step + REC_HDR + REC_MAX, have = 0, used, r;
 	uint8_t		*buf = xmalloc(cap);
-	uint64_t	 off = 0, size;
+	uint64_t	 off = 0, size, zeroed;
 	struct cout	 o;
 	ssize_t		 got;
 	char		*path;
@@ -1061,6 +1189,7 @@ store_compact(struct store *st, uint32_t n, pthread_mutex_t *lock,
 	pthread_mutex_lock(lock);
 	fd = st->segs[n].fd;
 	size = st->segs[n].size;
+	zeroed = st->segs[n].zeroed;
 	pthread_mutex_unlock(lock);
 	/* The segment is sealed: read without the lock, act with it. */
 	while (off < size) {
@@ -1125,9 +1254,10 @@ store_compact(struct store *st, uint32_t n, pthread_mutex_t *lock,
 	st->segs[n].fd = -1;
 	st->segs[n].next = n + 1;
 	st->files--;
-	sub(&st->disk, size);
+	sub(&st->disk, zeroed);
+	sub(&st->ahead, zeroed - size);
 	st->compactions++;
-	st->compacted += size > o.written ? size - o.written : 0;
+	st->compacted += zeroed > o.written ? zeroed - o.written : 0;
 	pthread_mutex_unlock(lock);
  out:
 	free(o.buf);

@@ -34,7 +34,8 @@ struct seg {
 	int		damaged;	/* cannot be parsed: never compacted */
 	int		moved;		/* may hold older copies of indexed chunks */
 	uint32_t	next;		/* no file: a number >= next may have one */
-	uint64_t	size;
+	uint64_t	size;		/* records end here */
+	uint64_t	zeroed;		/* the file's length: zeros after size */
 	uint64_t	live;		/* bytes of the records indexed */
 	uint64_t	tomb;		/* bytes of its tombstones */
 	uint32_t	nlive;		/* records indexed */
@@ -57,6 +58,7 @@ struct store {
 	uint64_t	 bytes;		/* payload bytes of live chunks */
 	uint64_t	 live;		/* their records' bytes, headers too */
 	uint64_t	 disk;		/* bytes of all segment files */
+	uint64_t	 ahead;		/* of which zeros past the records */
 	uint64_t	 compactions;	/* segments compacted and removed */
 	uint64_t	 compacted;	/* bytes that reclaimed */
 	uint64_t	 truncated;	/* torn bytes cut at start-up */
@@ -70,6 +72,12 @@ struct chunk_in {
 };
 
 int	store_open(struct store *, const char *dir);
+/*
+ * Cut the zeros ahead of the active segment's records, so that the
+ * files hold records only: at a clean shutdown, by the only process
+ * that writes them.
+ */
+void	store_trim(struct store *);
 void	store_close(struct store *);
 int	store_has(struct store *, const uint8_t hash[GFS_HASH_LEN]);
 /*
