@@ -68,14 +68,19 @@ struct conn {
 	int			 paused;
 	int			 in_dispatch;
 
-	/* The command being framed: line owns argv's storage. */
+	/*
+	 * The command being framed: line holds argv's storage, data its
+	 * block.  Both are kept, at the size of the longest yet, from one
+	 * command to the next: no allocation per command.
+	 */
 	char			*line;
+	size_t			 linecap;
 	int			 argc;
 	char			*argv[GFS_MAX_ARGS];
 	const struct cmd	*cmd;
 
 	uint8_t			*data;
-	size_t			 datalen;
+	size_t			 datalen, datacap;
 
 	uint8_t			(*hashes)[GFS_HASH_LEN];
 	size_t			 nhashes, want_hashes;
@@ -95,14 +100,12 @@ static void	conn_after(struct conn *);
 static const struct timeval idle_tv = { GFS_IDLE_TIMEOUT, 0 };
 /* Every read lands here first: one loop thread reads. */
 static uint8_t	rbuf[SERVER_MAX_IO];
+/* A hash line after a CMD_HASHES command (whose line is c->line). */
+static char	hline[GFS_MAX_LINE];
 
 static void
 conn_reset(struct conn *c)
 {
-	free(c->line);
-	c->line = NULL;
-	free(c->data);
-	c->data = NULL;
 	c->datalen = 0;
 	free(c->hashes);
 	c->hashes = NULL;
@@ -136,6 +139,8 @@ conn_free(struct conn *c)
 	if (c->held)
 		evbuffer_free(c->held);
 	conn_reset(c);
+	free(c->line);
+	free(c->data);
 	event_free(c->rev);
 	event_free(c->wev);
 	evbuffer_free(c->in);
@@ -260,16 +265,6 @@ conn_data(struct conn *c, size_t *len)
 {
 	*len = c->datalen;
 	return c->data;
-}
-
-uint8_t *
-conn_take_data(struct conn *c, size_t *len)
-{
-	uint8_t *d = c->data;
-
-	*len = c->datalen;
-	c->data = NULL;
-	return d;
 }
 
 const uint8_t (*conn_hashes(struct conn *c, size_t *n))[GFS_HASH_LEN]
@@ -456,7 +451,10 @@ conn_process(struct conn *c)
 
 			if (evbuffer_get_length(in) < c->datalen + 2)
 				break;
-			c->data = xmalloc(c->datalen + 1);
+			if (c->datalen + 1 > c->datacap) {
+				c->datacap = c->datalen + 1;
+				c->data = xrealloc(c->data, c->datacap);
+			}
 			evbuffer_remove(in, c->data, c->datalen);
 			evbuffer_remove(in, crlf, 2);
 			if (crlf[0] != '\r' || crlf[1] != '\n') {
@@ -474,34 +472,35 @@ conn_process(struct conn *c)
 			struct evbuffer_ptr e = evbuffer_search_eol(in, NULL,
 			    &eol, EVBUFFER_EOL_CRLF);
 
-			if (e.pos >= 0 && (size_t)e.pos + eol > GFS_MAX_LINE) {
+			if ((e.pos >= 0 && (size_t)e.pos + eol > GFS_MAX_LINE) ||
+			    (e.pos < 0 &&
+			    evbuffer_get_length(in) >= GFS_MAX_LINE)) {
 				reply_error(c, "LINE_TOO_LONG",
 				    "line over %d bytes", GFS_MAX_LINE);
 				c->close_after = 1;
 				break;
 			}
-		}
-		line = evbuffer_readln(in, &n, EVBUFFER_EOL_CRLF);
-		if (line == NULL) {
-			if (evbuffer_get_length(in) >= GFS_MAX_LINE) {
-				reply_error(c, "LINE_TOO_LONG",
-				    "line over %d bytes", GFS_MAX_LINE);
-				c->close_after = 1;
+			if (e.pos < 0)
+				break;
+			/* n + 1 <= GFS_MAX_LINE: the bound above. */
+			n = (size_t)e.pos;
+			if (c->state == ST_HASHES)
+				line = hline;
+			else {
+				if (n + 1 > c->linecap) {
+					c->linecap = n + 1 < 256 ? 256 : n + 1;
+					c->line = xrealloc(c->line, c->linecap);
+				}
+				line = c->line;
 			}
-			break;
-		}
-		if (n + 1 > GFS_MAX_LINE) {
-			free(line);
-			reply_error(c, "LINE_TOO_LONG", "line over %d bytes",
-			    GFS_MAX_LINE);
-			c->close_after = 1;
-			break;
+			evbuffer_remove(in, line, n);
+			evbuffer_drain(in, eol);
+			line[n] = '\0';
 		}
 		if (memchr(line, '\0', n) != NULL) {
 			const struct cmd *cmd;
 
 			if (c->state == ST_HASHES) {
-				free(line);
 				c->hashes_bad = 1;
 				c->nhashes++;
 				goto hash_done;
@@ -509,7 +508,6 @@ conn_process(struct conn *c)
 			/* The verb ends at a space or the NUL. */
 			line[strcspn(line, " ")] = '\0';
 			cmd = cmd_find(c->srv->cmds, line);
-			free(line);
 			reply_error(c, "BAD_ARGS", "NUL byte in line");
 			if (cmd && (cmd->flags & (CMD_DATA | CMD_HASHES))) {
 				c->close_after = 1;
@@ -522,7 +520,6 @@ conn_process(struct conn *c)
 			    hash_parse(line, c->hashes[c->nhashes]) < 0)
 				c->hashes_bad = 1;
 			c->nhashes++;
-			free(line);
  hash_done:
 			if (c->nhashes == c->want_hashes) {
 				if (c->hashes_bad) {
@@ -535,7 +532,6 @@ conn_process(struct conn *c)
 			}
 			continue;
 		}
-		c->line = line;
 		if (conn_line(c) < 0) {
 			c->close_after = 1;
 			break;

@@ -58,10 +58,11 @@ int	server_listen(struct server *, const char *host, uint16_t port);
 void	server_ready(struct server *, const char *host);
 void	server_close(struct server *);
 
-/* What a handler may read about its request. */
+/*
+ * What a handler may read about its request, valid until it returns:
+ * the data block, the hash lines.
+ */
 const uint8_t	*conn_data(struct conn *, size_t *len);
-/* The data block, now the caller's to free: no copy on the hot path. */
-uint8_t		*conn_take_data(struct conn *, size_t *len);
 const uint8_t	(*conn_hashes(struct conn *, size_t *n))[GFS_HASH_LEN];
 struct server	*conn_server(struct conn *);
 void		 conn_close_after_reply(struct conn *);

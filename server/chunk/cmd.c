@@ -24,8 +24,7 @@
 /* A pending transaction: chunks held in memory until COMMIT. */
 struct txn_item {
 	uint8_t	 hash[GFS_HASH_LEN];
-	uint8_t	*data;
-	size_t	 len;
+	size_t	 off, len;	/* in the txn's slab */
 };
 
 struct txn {
@@ -34,6 +33,8 @@ struct txn {
 	uint64_t	 deadline;
 	struct txn_item	*items;
 	size_t		 n, cap;
+	uint8_t		*slab;		/* the chunks' bytes, one after another */
+	size_t		 slabcap;
 	uint64_t	 bytes;
 };
 
@@ -58,18 +59,16 @@ static void
 txn_drop(struct txn *t)
 {
 	struct txn	**pp;
-	size_t		  i;
 
 	for (pp = &cd->txns; *pp; pp = &(*pp)->next)
 		if (*pp == t) {
 			*pp = t->next;
 			break;
 		}
-	for (i = 0; i < t->n; i++)
-		free(t->items[i].data);
 	cd->pending_bytes -= t->bytes;
 	cd->pending_chunks -= t->n;
 	free(t->items);
+	free(t->slab);
 	free(t);
 }
 
@@ -156,9 +155,17 @@ cmd_put_pending(struct conn *c, int argc, char **argv)
 		t->cap = t->cap ? t->cap * 2 : 64;
 		t->items = xreallocarray(t->items, t->cap, sizeof(*t->items));
 	}
+	/* Allocation per transaction, not per chunk: they grow by half. */
+	if (t->bytes + len > t->slabcap) {
+		t->slabcap = t->bytes + len + t->slabcap / 2;
+		t->slab = xrealloc(t->slab, t->slabcap);
+	}
 	it = &t->items[t->n++];
 	memcpy(it->hash, hash, GFS_HASH_LEN);
-	it->data = conn_take_data(c, &it->len);
+	it->off = t->bytes;
+	it->len = len;
+	if (len > 0)
+		memcpy(t->slab + it->off, data, len);
 	t->bytes += len;
 	cd->pending_bytes += len;
 	cd->pending_chunks++;
@@ -201,7 +208,8 @@ cmd_commit(struct conn *c, int argc, char **argv)
 		    GFS_HASH_LEN) == 0)
 			continue;
 		in[n].hash = t->items[i].hash;
-		in[n].data = t->items[i].data;
+		in[n].data = t->slab ? t->slab + t->items[i].off :
+		    (const uint8_t *)"";
 		in[n].len = t->items[i].len;
 		n++;
 	}

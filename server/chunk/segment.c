@@ -816,10 +816,13 @@ store_append(struct store *st, const struct chunk_in *in, size_t n, int flags)
 {
 	struct batch	 b;
 	struct placed	*pl = xreallocarray(NULL, n + 1, sizeof(*pl));
-	size_t		 i, np = 0, cap = 0;
+	size_t		 i, np = 0, all = 1;
 	int		 rc = 0;
 
 	memset(&b, 0, sizeof(b));
+	for (i = 0; i < n; i++)
+		all += REC_HDR + in[i].len;
+	b.buf = xmalloc(all);	/* room for every record at once */
 	b.nosync = flags & STORE_NOSYNC;
 	b.seg = st->active;
 	b.base = st->segs[st->active].size;
@@ -832,12 +835,6 @@ store_append(struct store *st, const struct chunk_in *in, size_t n, int flags)
 			goto out;
 		if (b.len == 0)
 			b.base = st->segs[st->active].size;
-		if (b.len + reclen > cap) {
-			cap = cap ? cap * 2 : 1 << 20;
-			while (cap < b.len + reclen)
-				cap *= 2;
-			b.buf = xrealloc(b.buf, cap);
-		}
 		rec_build(b.buf + b.len, REC_CHUNK, in[i].hash, in[i].data,
 		    in[i].len, 0);
 		memcpy(b.buf + b.len + REC_HDR, in[i].data, in[i].len);
