@@ -184,7 +184,7 @@ test_expect_success 'leader: unknown verbs include the chunk server'"'"'s' '
 
 test_expect_success 'chunk: wrong arity: BAD_ARGS' '
 	many=$(tokens 252 $HELLO) &&
-	printf "%s\r\n" COMMIT "COMMIT a 1 c" ABORT "ABORT a b" GET_BATCH \
+	printf "%s\r\n" COMMIT "COMMIT a 1 2 d" ABORT "ABORT a b" GET_BATCH \
 		HAS_BATCH DELETE_BATCH "GET_BATCH$many" "HAS_BATCH$many" \
 		"DELETE_BATCH 1$many" PING | send "$C" >out &&
 	for i in $(seq 10); do echo "ERROR BAD_ARGS"; done >expect &&

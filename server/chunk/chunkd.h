@@ -76,7 +76,14 @@ int	gc_round(uint64_t s);
 int	gc_keep(const uint8_t hash[GFS_HASH_LEN], uint64_t s);
 /* The tag noted for a chunk, 0 if none: repair passes it on. */
 uint64_t gc_tag(const uint8_t hash[GFS_HASH_LEN]);
+/* The highest round accepted (and so carried out). */
 uint64_t gc_seq(void);
+/*
+ * The rounds up to this one are done with here, as far as a repair's
+ * copy goes: carried out, or refused (below the floor) and so still
+ * queued at the leader, to be carried out everywhere in a later round.
+ */
+uint64_t gc_asof(void);
 void	gc_free(void);
 
 #define CD_LOCK()	pthread_mutex_lock(&cd->lock)

@@ -23,8 +23,9 @@
 
 /* A pending transaction: chunks held in memory until COMMIT. */
 struct txn_item {
-	uint8_t	 hash[GFS_HASH_LEN];
-	size_t	 off, len;	/* in the txn's slab */
+	uint8_t		 hash[GFS_HASH_LEN];
+	size_t		 off, len;	/* in the txn's slab */
+	uint64_t	 named;	/* last round that named it meanwhile */
 };
 
 struct txn {
@@ -164,6 +165,7 @@ cmd_put_pending(struct conn *c, int argc, char **argv)
 	memcpy(it->hash, hash, GFS_HASH_LEN);
 	it->off = t->bytes;
 	it->len = len;
+	it->named = 0;
 	if (len > 0)
 		memcpy(t->slab + it->off, data, len);
 	t->bytes += len;
@@ -180,30 +182,56 @@ item_cmp(const void *a, const void *b)
 }
 
 /*
- * COMMIT <txid> [<gcseq>] -> OK <n>; gcseq is the leader's, from the
- * put's PUT_PENDING there: no deletion round up to it removes these.
+ * COMMIT <txid> [<gcseq> [<asof>]] -> OK <n>; gcseq is the leader's,
+ * from the put's PUT_PENDING there: no deletion round up to it removes
+ * these.  A chunk that a round numbered above gcseq named while it was
+ * held here is left out: that round was decided after the put's
+ * references were gone (its mapping expired or was aborted), and a put
+ * that took a reference since commits its own copy.  Committed, it
+ * would be a chunk nothing refers to and no round names again.
+ *
+ * asof comes with a repair's copies: the last round the sender had
+ * carried out when it read them.  A round after it that we accepted
+ * may have deleted them here, and they may be gone from the sender
+ * too by now: every chunk is left out, and a later pass copies what
+ * is still needed.
  */
 static void
 cmd_commit(struct conn *c, int argc, char **argv)
 {
 	struct txn	 *t;
 	struct chunk_in	 *in;
-	size_t		  i, n = 0;
-	uint64_t	  tag = 0;
+	size_t		  i, n = 0, late = 0;
+	uint64_t	  tag = 0, asof = 0;
 	int		  rc;
 
 	if (argc > 2 && parse_u64(argv[2], 0, UINT64_MAX, &tag) < 0) {
 		reply_error(c, "BAD_NUMBER", "bad gcseq");
 		return;
 	}
+	if (argc > 3 && parse_u64(argv[3], 0, UINT64_MAX, &asof) < 0) {
+		reply_error(c, "BAD_NUMBER", "bad asof");
+		return;
+	}
 	if (!txid_valid(argv[1]) || (t = txn_find(argv[1], 0)) == NULL) {
 		reply_error(c, "NOT_FOUND", "no pending txid '%.64s'", argv[1]);
+		return;
+	}
+	if (argc > 3 && gc_seq() > asof) {
+		log_info("txid %s: %zu copies left out, sent before round "
+		    "%llu", t->txid, t->n, (unsigned long long)gc_seq());
+		reply_line(c, "OK 0");
+		txn_drop(t);
 		return;
 	}
 	/* Sorted, a chunk sent twice is appended once. */
 	qsort(t->items, t->n, sizeof(*t->items), item_cmp);
 	in = xreallocarray(NULL, t->n + 1, sizeof(*in));
 	for (i = 0; i < t->n; i++) {
+		if (argc > 2 && t->items[i].named > tag) {
+			late++;
+			continue;
+		}
 		if (n > 0 && memcmp(in[n - 1].hash, t->items[i].hash,
 		    GFS_HASH_LEN) == 0)
 			continue;
@@ -214,7 +242,7 @@ cmd_commit(struct conn *c, int argc, char **argv)
 		n++;
 	}
 	CD_LOCK();
-	rc = store_append(&cd->st, in, n, STORE_NOSYNC);
+	rc = n ? store_append(&cd->st, in, n, STORE_NOSYNC) : 0;
 	CD_UNLOCK();
 	free(in);
 	if (rc < 0) {
@@ -222,8 +250,12 @@ cmd_commit(struct conn *c, int argc, char **argv)
 		reply_error(c, "IO", "cannot write chunks to disk");
 		return;
 	}
+	if (late > 0)
+		log_info("txid %s: %zu chunks left out, deleted by a round "
+		    "after %llu", t->txid, late, (unsigned long long)tag);
 	for (i = 0; i < t->n; i++)
-		gc_note(t->items[i].hash, tag);
+		if (argc <= 2 || t->items[i].named <= tag)
+			gc_note(t->items[i].hash, tag);
 	/* The reply waits for chunk_sync(), with every other COMMIT's. */
 	server_need_sync(&cd->srv);
 	if (crash_spec != NULL) {
@@ -319,6 +351,32 @@ cmd_has_batch(struct conn *c, int argc, char **argv)
 	reply_end(c);
 }
 
+static int
+hash_cmp(const void *a, const void *b)
+{
+	return memcmp(a, b, GFS_HASH_LEN);
+}
+
+/*
+ * Round s names these n hashes (sorted here): note it on the pending
+ * chunks of theirs, for cmd_commit().
+ */
+static void
+txn_named(uint8_t (*hashes)[GFS_HASH_LEN], int n, uint64_t s)
+{
+	struct txn	*t;
+	size_t		 i;
+
+	if (cd->pending_chunks == 0 || n == 0)
+		return;
+	qsort(hashes, (size_t)n, GFS_HASH_LEN, hash_cmp);
+	for (t = cd->txns; t; t = t->next)
+		for (i = 0; i < t->n; i++)
+			if (t->items[i].named < s && bsearch(t->items[i].hash,
+			    hashes, (size_t)n, GFS_HASH_LEN, hash_cmp) != NULL)
+				t->items[i].named = s;
+}
+
 /*
  * DELETE_BATCH <gcseq> [<hash>...] -> OK <n>: the leader's garbage
  * collection, round gcseq (gcfence.c says which chunks it may take).
@@ -343,13 +401,20 @@ cmd_delete_batch(struct conn *c, int argc, char **argv)
 		reply_line(c, "OK 0");
 		return;
 	}
+	/*
+	 * Accepted and carried out under one lock: the repair thread,
+	 * which reads gc_seq() under it, sees a round done or not begun.
+	 */
+	CD_LOCK();
 	if (gc_round(s) < 0) {
+		CD_UNLOCK();
 		cd->gc_stale++;
 		reply_error(c, "STALE", "round %llu is older than round %llu "
 		    "or than this server's registration",
 		    (unsigned long long)s, (unsigned long long)gc_seq());
 		return;
 	}
+	txn_named(hashes, argc - 2, s);
 	for (i = 0; i < argc - 2; i++) {
 		if (gc_keep(hashes[i], s)) {
 			kept++;
@@ -359,7 +424,6 @@ cmd_delete_batch(struct conn *c, int argc, char **argv)
 			memcpy(hashes[n], hashes[i], GFS_HASH_LEN);
 		n++;
 	}
-	CD_LOCK();
 	n = n ? store_delete(&cd->st, (const uint8_t (*)[GFS_HASH_LEN])hashes,
 	    (size_t)n, STORE_NOSYNC) : 0;
 	CD_UNLOCK();
@@ -433,7 +497,7 @@ const struct cmd chunk_cmds[] = {
 	{ "PING",		1, 1, CMD_NOHOLD, cmd_ping, 0 },
 	{ "STATS",		1, 1, 0, cmd_stats, 0 },
 	{ "PUT_PENDING",	4, 4, CMD_DATA | CMD_NOHOLD, cmd_put_pending, 0 },
-	{ "COMMIT",		2, 3, 0, cmd_commit, 0 },
+	{ "COMMIT",		2, 4, 0, cmd_commit, 0 },
 	{ "ABORT",		2, 2, 0, cmd_abort, 0 },
 	{ "GET_BATCH",		2, GFS_MAX_BATCH + 1, 0, cmd_get_batch, 0 },
 	{ "HAS_BATCH",		2, GFS_MAX_BATCH + 1, 0, cmd_has_batch, 0 },

@@ -26,8 +26,16 @@
  *
  * Repair copies a chunk to its owners with the tag noted here for it
  * (gc_tag), so that an owner that has not yet seen a round that kept
- * it here does not delete the copy it is given.  The event loop and
- * the repair thread share the table under gc_lock.
+ * it here does not delete the copy it is given; and with gc_asof() as
+ * it was before it read the chunks, read under cd->lock, which a round
+ * holds from its acceptance to its last tombstone.  (Not gc_seq(): a
+ * server that restarted has accepted no round yet, but the rounds up
+ * to its floor are ones it carried out before, or refused, which keeps
+ * their chunks queued for a later round everywhere.)  An owner that has
+ * accepted a later round leaves the copies out: that round may have
+ * deleted them there, and a copy committed after it would be a chunk
+ * no round names again.  The event loop and the repair thread share
+ * the table under gc_lock.
  */
 #include <pthread.h>
 #include <stdlib.h>
@@ -201,6 +209,17 @@ gc_seq(void)
 
 	pthread_mutex_lock(&gc_lock);
 	s = seq;
+	pthread_mutex_unlock(&gc_lock);
+	return s;
+}
+
+uint64_t
+gc_asof(void)
+{
+	uint64_t s;
+
+	pthread_mutex_lock(&gc_lock);
+	s = seq > floor_seq ? seq : floor_seq;
 	pthread_mutex_unlock(&gc_lock);
 	return s;
 }

@@ -337,13 +337,20 @@ peer_copy(struct peer *p, uint8_t (*hashes)[GFS_HASH_LEN], const int *idx,
 	uint8_t		 buf[GFS_MAX_CHUNK], got[GFS_HASH_LEN];
 	char		 hex[GFS_HEX_LEN + 1], txid[GFS_MAX_TXID + 1], *line;
 	int		 k, len, nsent = 0, count = 0, rc;
-	uint64_t	 committed, tag = 0, t;
+	uint64_t	 committed, tag = 0, t, asof;
 
 	memset(done, 0, (size_t)n);
 	if (n == 0)
 		return 0;
 	if (peer_ready(p) < 0)
 		return -1;
+	/*
+	 * Rounds up to asof are carried out here (cmd.c does one under
+	 * the lock): a chunk read from now on outlived them.
+	 */
+	CD_LOCK();
+	asof = gc_asof();
+	CD_UNLOCK();
 	snprintf(txid, sizeof(txid), "repair-%s-%llu", txbase,
 	    (unsigned long long)++txseq);
 	for (k = 0; k < n && nsent < REPAIR_SLICE; k++) {
@@ -385,7 +392,8 @@ peer_copy(struct peer *p, uint8_t (*hashes)[GFS_HASH_LEN], const int *idx,
 	 * wait for our delayed ACK of the STOREDs (Nagle on the server).
 	 */
 	/* Kept here from a deletion round: so must the copy be there. */
-	cconn_printf(&p->c, "COMMIT %s %llu\r\n", txid, (unsigned long long)tag);
+	cconn_printf(&p->c, "COMMIT %s %llu %llu\r\n", txid,
+	    (unsigned long long)tag, (unsigned long long)asof);
 	rc = cconn_reply(&p->c, &line);
 	if (rc == GFS_ENOENT)		/* nothing was stored */
 		return 0;
@@ -393,10 +401,13 @@ peer_copy(struct peer *p, uint8_t (*hashes)[GFS_HASH_LEN], const int *idx,
 	    parse_u64(line + 3, 0, REPAIR_SLICE, &committed) < 0)
 		return peer_fail(p, "COMMIT");
 	for (k = 0; k < nsent; k++)
-		if (stored[k]) {
+		count += stored[k];
+	/* Some left out (cmd_commit says why): a later pass looks again. */
+	if (committed < (uint64_t)count)
+		return 0;
+	for (k = 0; k < nsent; k++)
+		if (stored[k])
 			done[sent[k]] = 1;
-			count++;
-		}
 	return count;
 }
 

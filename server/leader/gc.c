@@ -24,7 +24,10 @@
  * cannot remove what the put committed; one decided after it cannot
  * name the chunk at all.  A put's chunks still only held pending on a
  * server are not touched by a deletion, and its COMMIT writes them
- * again if a deletion removed an older copy meanwhile.
+ * again if a deletion numbered at or below its number removed an older
+ * copy meanwhile.  A round numbered above it that names them was
+ * decided after the put's references were gone (its mapping expired):
+ * the COMMIT leaves those out, or they would stay for good.
  *
  * A server that was removed from the ring gets no DELETE_BATCH: chunks
  * it still holds are not collected if it comes back (a leak, never a
