@@ -151,13 +151,15 @@ _owned () {
 _signal () { _owned "$1" && kill "-$2" "$1" 2>/dev/null; }
 
 # _reap PID [SIG]: send SIG (TERM is followed by CONT, in case it was
-# paused), wait up to 10 s for the daemon to go (then KILL it and fail).
+# paused), wait up to 10 s (GFS_TEST_SLOW times that: LeakSanitizer's
+# scan at exit is slow on a loaded machine) for the daemon to go (then
+# KILL it and fail).
 # Returns the daemon's exit status for TERM, 0 otherwise.  stderr is quiet
 # meanwhile, or bash reports each job we killed as "Killed".
 _reap () {
 	local pid=$1 sig=$2 wrap=${_WRAP[$1]} end rc hung=''
 	test -n "$pid" && test -n "$wrap" || return 0
-	end=$((SECONDS + 10))
+	end=$((SECONDS + 10 * ${GFS_TEST_SLOW:-1}))
 	{
 		test -n "$sig" && _signal "$pid" "$sig" && _signal "$pid" CONT
 		while _owned "$pid"; do
@@ -169,7 +171,7 @@ _reap () {
 	} 2>/dev/null
 	unset "_WRAP[$pid]"
 	if test -n "$hung"; then
-		echo >&2 "process $pid did not exit within 10 s of SIG$sig; killed it"
+		echo >&2 "process $pid did not exit within $((10 * ${GFS_TEST_SLOW:-1})) s of SIG$sig; killed it"
 		return 1
 	elif test "$sig" = TERM && test $rc != 0; then
 		echo >&2 "process $pid exited with status $rc after SIGTERM"
