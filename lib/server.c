@@ -267,6 +267,17 @@ conn_data(struct conn *c, size_t *len)
 	return c->data;
 }
 
+uint8_t *
+conn_take_data(struct conn *c, size_t *len)
+{
+	uint8_t *d = c->data;
+
+	*len = c->datalen;
+	c->data = NULL;
+	c->datacap = 0;
+	return d;
+}
+
 const uint8_t (*conn_hashes(struct conn *c, size_t *n))[GFS_HASH_LEN]
 {
 	*n = c->nhashes;

@@ -63,6 +63,8 @@ void	server_close(struct server *);
  * the data block, the hash lines.
  */
 const uint8_t	*conn_data(struct conn *, size_t *len);
+/* The data block, now the caller's to free: kept without a copy. */
+uint8_t		*conn_take_data(struct conn *, size_t *len);
 const uint8_t	(*conn_hashes(struct conn *, size_t *n))[GFS_HASH_LEN];
 struct server	*conn_server(struct conn *);
 void		 conn_close_after_reply(struct conn *);

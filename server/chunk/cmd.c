@@ -21,10 +21,16 @@
 #include "proto.h"
 #include "xmalloc.h"
 
-/* A pending transaction: chunks held in memory until COMMIT. */
+/*
+ * A pending transaction: chunks held in memory until COMMIT, each in
+ * the buffer it was read into (conn_take_data).  Copying them into
+ * blocks of the transaction instead, to spare an allocation per chunk,
+ * made put -r slower: twice the copies, into cold memory.
+ */
 struct txn_item {
 	uint8_t		 hash[GFS_HASH_LEN];
-	size_t		 off, len;	/* in the txn's slab */
+	uint8_t		*data;
+	size_t		 len;
 	uint64_t	 named;	/* last round that named it meanwhile */
 };
 
@@ -34,8 +40,6 @@ struct txn {
 	uint64_t	 deadline;
 	struct txn_item	*items;
 	size_t		 n, cap;
-	uint8_t		*slab;		/* the chunks' bytes, one after another */
-	size_t		 slabcap;
 	uint64_t	 bytes;
 };
 
@@ -60,6 +64,7 @@ static void
 txn_drop(struct txn *t)
 {
 	struct txn	**pp;
+	size_t		  i;
 
 	for (pp = &cd->txns; *pp; pp = &(*pp)->next)
 		if (*pp == t) {
@@ -68,8 +73,9 @@ txn_drop(struct txn *t)
 		}
 	cd->pending_bytes -= t->bytes;
 	cd->pending_chunks -= t->n;
+	for (i = 0; i < t->n; i++)
+		free(t->items[i].data);
 	free(t->items);
-	free(t->slab);
 	free(t);
 }
 
@@ -156,18 +162,10 @@ cmd_put_pending(struct conn *c, int argc, char **argv)
 		t->cap = t->cap ? t->cap * 2 : 64;
 		t->items = xreallocarray(t->items, t->cap, sizeof(*t->items));
 	}
-	/* Allocation per transaction, not per chunk: they grow by half. */
-	if (t->bytes + len > t->slabcap) {
-		t->slabcap = t->bytes + len + t->slabcap / 2;
-		t->slab = xrealloc(t->slab, t->slabcap);
-	}
 	it = &t->items[t->n++];
 	memcpy(it->hash, hash, GFS_HASH_LEN);
-	it->off = t->bytes;
-	it->len = len;
 	it->named = 0;
-	if (len > 0)
-		memcpy(t->slab + it->off, data, len);
+	it->data = conn_take_data(c, &it->len);
 	t->bytes += len;
 	cd->pending_bytes += len;
 	cd->pending_chunks++;
@@ -236,8 +234,7 @@ cmd_commit(struct conn *c, int argc, char **argv)
 		    GFS_HASH_LEN) == 0)
 			continue;
 		in[n].hash = t->items[i].hash;
-		in[n].data = t->slab ? t->slab + t->items[i].off :
-		    (const uint8_t *)"";
+		in[n].data = t->items[i].data;
 		in[n].len = t->items[i].len;
 		n++;
 	}
