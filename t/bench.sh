@@ -411,7 +411,7 @@ before the run, untimed; the page-cache yardstick reads the tree first"
 		# above, and would only check that it does).
 		stop_cluster
 		rm -rf "$work/seed"
-		start_cluster tree
+		start_cluster tree-cluster
 		c='"$gfs" put -r "$work/tree" tree/'
 		cmd "$c"
 		t0=$(date +%s.%N)
