@@ -7,8 +7,8 @@
  * ZERO_STEP at a time) so that the fdatasync of a commit writes data
  * only: the file's length does not change, and ext4 has no journal to
  * commit.  A run of zeros to the end of a file is its end, not a tear;
- * a segment's zeros are cut when the next one starts.  A record whose CRC fails (bit rot) is skipped and counted,
- * never served.  The last chunk record of a hash is the one indexed
+ * a segment's zeros are cut when the next one starts.  A record whose
+ * CRC fails (bit rot) is skipped and counted, never served.  The last chunk record of a hash is the one indexed
  * (all hold the same bytes); a tombstone takes out what is indexed when
  * the scan reaches it, if that is in a segment of its range.
  *
@@ -538,6 +538,7 @@ seg_scan(struct store *st, uint32_t n)
 	for (;;) {
 		size_t	len, reclen;
 		uint8_t	*rec;
+		int	valid;
 
 		if (have - pos < REC_HDR + REC_MAX) {
 			memmove(buf, buf + pos, have - pos);
@@ -559,12 +560,13 @@ seg_scan(struct store *st, uint32_t n)
 		if (reclen == 0 || reclen == SIZE_MAX)
 			goto torn;
 		len = reclen - REC_HDR;
-		if (!rec_valid(rec, len) && seg_zeros(s, off + reclen) == 1) {
+		valid = rec_valid(rec, len);
+		if (!valid && seg_zeros(s, off + reclen) == 1) {
 			/* The last: torn into the zeros, or rotten. */
 			st->corrupt++;
 			goto torn;
 		}
-		if (!rec_valid(rec, len)) {
+		if (!valid) {
 			st->corrupt++;
 			log_warnx("segment %u offset %llu: record fails its CRC, "
 			    "skipped", n, (unsigned long long)off);
