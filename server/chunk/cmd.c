@@ -71,10 +71,10 @@ txn_drop(struct txn *t)
 			*pp = t->next;
 			break;
 		}
-	cd->pending_bytes -= t->bytes;
-	cd->pending_chunks -= t->n;
 	for (i = 0; i < t->n; i++)
 		free(t->items[i].data);
+	cd->pending_bytes -= t->bytes;
+	cd->pending_chunks -= t->n;
 	free(t->items);
 	free(t);
 }
@@ -200,13 +200,15 @@ cmd_commit(struct conn *c, int argc, char **argv)
 	struct txn	 *t;
 	struct chunk_in	 *in;
 	size_t		  i, n = 0, late = 0;
-	uint64_t	  tag = 0, asof = 0;
+	uint64_t	  tag = 0, asof = 0, upto = UINT64_MAX;
 	int		  rc;
 
 	if (argc > 2 && parse_u64(argv[2], 0, UINT64_MAX, &tag) < 0) {
 		reply_error(c, "BAD_NUMBER", "bad gcseq");
 		return;
 	}
+	if (argc > 2)
+		upto = tag;	/* a chunk named by a round above: late */
 	if (argc > 3 && parse_u64(argv[3], 0, UINT64_MAX, &asof) < 0) {
 		reply_error(c, "BAD_NUMBER", "bad asof");
 		return;
@@ -226,7 +228,7 @@ cmd_commit(struct conn *c, int argc, char **argv)
 	qsort(t->items, t->n, sizeof(*t->items), item_cmp);
 	in = xreallocarray(NULL, t->n + 1, sizeof(*in));
 	for (i = 0; i < t->n; i++) {
-		if (argc > 2 && t->items[i].named > tag) {
+		if (t->items[i].named > upto) {
 			late++;
 			continue;
 		}
@@ -251,7 +253,7 @@ cmd_commit(struct conn *c, int argc, char **argv)
 		log_info("txid %s: %zu chunks left out, deleted by a round "
 		    "after %llu", t->txid, late, (unsigned long long)tag);
 	for (i = 0; i < t->n; i++)
-		if (argc <= 2 || t->items[i].named <= tag)
+		if (t->items[i].named <= upto)
 			gc_note(t->items[i].hash, tag);
 	/* The reply waits for chunk_sync(), with every other COMMIT's. */
 	server_need_sync(&cd->srv);
