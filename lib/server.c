@@ -95,6 +95,7 @@ struct conn {
 static void	conn_read_cb(evutil_socket_t, short, void *);
 static void	conn_write_cb(evutil_socket_t, short, void *);
 static void	conn_process(struct conn *);
+static void	conn_pass(struct conn *);
 static void	conn_after(struct conn *);
 
 static const struct timeval idle_tv = { GFS_IDLE_TIMEOUT, 0 };
@@ -550,6 +551,19 @@ conn_process(struct conn *c)
 	}
 }
 
+/* One pass: the requests the input holds, between the server's hooks. */
+static void
+conn_pass(struct conn *c)
+{
+	struct server *s = c->srv;
+
+	if (s->pass_begin)
+		s->pass_begin(s);
+	conn_process(c);
+	if (s->pass_end)
+		s->pass_end(s);
+}
+
 /*
  * After processing or a sync: send the replies, close if that was
  * asked for, and read on if reading paused and the output drained.
@@ -570,7 +584,7 @@ conn_after(struct conn *c)
 			return;
 		c->paused = 0;
 		event_add(c->rev, &idle_tv);
-		conn_process(c);
+		conn_pass(c);
 	}
 }
 
@@ -597,7 +611,7 @@ conn_read_cb(evutil_socket_t fd, short what, void *arg)
 		return;
 	}
 	evbuffer_add(c->in, rbuf, (size_t)n);
-	conn_process(c);
+	conn_pass(c);
 	conn_after(c);
 }
 

@@ -42,6 +42,14 @@ struct server {
 	 */
 	void			(*sync)(struct server *);
 	uint64_t		 syncs;		/* sync() calls */
+	/*
+	 * A pass: every request one read brought in, handled in a row.
+	 * pass_end() runs after the last handler and before any reply
+	 * of the pass is written (the leader commits the pass's one
+	 * transaction there).  Either may be NULL.
+	 */
+	void			(*pass_begin)(struct server *);
+	void			(*pass_end)(struct server *);
 	/* private */
 	struct event		*syncev;
 	struct conn		*held;		/* conns with held replies */

@@ -332,6 +332,39 @@ test_expect_success 'the same PUT_PENDING sent again is not a conflict' '
 	stat_is "$L" pending 0
 '
 
+# One read, one transaction: the requests a read brings in run as
+# children of one Berkeley DB transaction (STATS "txns" counts the
+# commits).  A request that fails undoes only its own child.
+test_expect_success 'a pipelined batch is one transaction; a failure undoes only itself' '
+	{
+		for i in $(seq 50); do lput tx-b$i batch/$i 5 1 "$H1"; done &&
+		lput tx-b7 batch/other 5 1 "$H2" &&
+		for i in $(seq 50); do printf "COMMIT tx-b%s\r\n" $i; done &&
+		printf "COMMIT tx-b7\r\nLOOKUP batch/50\r\nLOOKUP batch/other\r\n"
+	} >batch.in &&
+	test $(wc -c <batch.in) -lt 65536 &&
+	t0=$(leader_stats | json_num txns) &&
+	lsend <batch.in >out &&
+	t1=$(leader_stats | json_num txns) &&
+	{
+		for i in $(seq 50); do echo "OK 0 EPOCH"; done &&
+		echo "ERROR CONFLICT" &&
+		for i in $(seq 50); do echo "OK 1"; done &&
+		printf "%s\n" "ERROR NOT_FOUND" \
+			"FILE batch/50 1 5 1 MTIME EPOCH - fixed" "$H1" END \
+			"ERROR NOT_FOUND"
+	} >expect &&
+	test_cmp expect out &&
+	echo "# 101 requests, $((t1 - t0)) transactions" &&
+	test $((t1 - t0)) -ge 1 && test $((t1 - t0)) -le 5 &&
+	stat_is "$L" pending 0 &&
+	kill_leader && eval "start_leader $_LEADER_ARGS" &&
+	test "$LEADER_ADDR" = "$L" &&
+	EPOCH=$(printf "RING\r\n" | send "$L" | epoch_of) &&
+	printf "LIST batch/\r\n" | lsend >out &&
+	test $(grep -c "^ENTRY batch/" out) = 50
+'
+
 test_expect_success 'pending mappings, files and the ring survive a leader restart' '
 	printf "LIST\r\n" | lsend >list.before &&
 	printf "RING\r\n" | send "$L" >ring.before &&

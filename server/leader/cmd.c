@@ -43,9 +43,27 @@ leader_sync(struct server *srv)
 		fatalx("cannot make transactions durable: log flush failed");
 }
 
+/* One transaction per pass: see db_pass_begin(). */
+void
+leader_pass_begin(struct server *srv)
+{
+	(void)srv;
+	db_pass_begin();
+}
+
+void
+leader_pass_end(struct server *srv)
+{
+	(void)srv;
+	if (db_pass_end() < 0)
+		fatalx("cannot commit a pass's transaction");
+}
+
 /* A crash point "after the transaction": after it is durable, then. */
 #define CRASH_AFTER_TXN(name) do {			\
 	if (crash_spec != NULL) {			\
+		if (db_pass_commit() < 0)		\
+			fatalx("cannot commit a pass");	\
 		server_sync_now(&ld->srv);		\
 		CRASH_POINT(name);			\
 	}						\
@@ -694,6 +712,7 @@ cmd_stats(struct conn *c, int argc, char **argv)
 	cJSON_AddNumberToObject(o, "gc_seq", (double)db_gcseq());
 	cJSON_AddNumberToObject(o, "gc_rounds", (double)ld->gc_rounds);
 	cJSON_AddNumberToObject(o, "syncs", (double)ld->srv.syncs);
+	cJSON_AddNumberToObject(o, "txns", (double)db_txns());
 	cJSON_AddNumberToObject(o, "gc_deleted", (double)ld->gc_deleted);
 	cJSON_AddNumberToObject(o, "gc_failed", (double)ld->gc_failed);
 	cJSON_AddNumberToObject(o, "keep_versions", ld->keep_versions);

@@ -229,6 +229,8 @@ db_flush(void)
 {
 	int ret;
 
+	if (db_pass_commit() < 0)
+		return GFS_EIO;
 	if (!unflushed)
 		return 0;
 	unflushed = 0;
@@ -237,15 +239,101 @@ db_flush(void)
 	return 0;
 }
 
+/*
+ * A pass (db_pass_begin/end): the requests one read of a connection
+ * brought in.  Within a pass every transaction is a child of the pass's
+ * one transaction, begun at the first; a failed command aborts only its
+ * child, and db_pass_end() commits them all at once: one log write for
+ * a whole pipelined batch of PUT_PENDINGs.  Reads within a pass go
+ * through the pass's transaction (rtxn()), or they would wait forever
+ * on its locks.
+ */
+static uint64_t	 ntxns;		/* top-level commits */
+static int	 pass_depth;
+static DB_TXN	*pass_txn;
+static int	 pass_durable;	/* a child asked for a flushed commit */
+
+static DB_TXN *
+rtxn(void)
+{
+	return pass_txn;
+}
+
 static int
 txn_begin(DB_TXN **txn)
 {
 	int ret;
 
-	if ((ret = env->txn_begin(env, NULL, txn, 0)) != 0)
+	if (pass_depth > 0 && pass_txn == NULL &&
+	    (ret = env->txn_begin(env, NULL, &pass_txn, 0)) != 0) {
+		pass_txn = NULL;
+		return fail("txn_begin", ret);
+	}
+	if ((ret = env->txn_begin(env, pass_txn, txn, 0)) != 0)
 		return fail("txn_begin", ret);
 	cnt_saved = cnt;
 	return 0;
+}
+
+/* Commit a top-level transaction: lazy, group-committed or synced. */
+static int
+txn_commit_top(DB_TXN *txn, int lazy)
+{
+	int ret;
+
+	if ((ret = txn->commit(txn, lazy ? DB_TXN_WRITE_NOSYNC :
+	    dirty_cb ? DB_TXN_NOSYNC : 0)) != 0)
+		return fail("txn commit", ret);
+	ntxns++;
+	if (dirty_cb && !lazy) {
+		unflushed = 1;
+		dirty_cb();
+	}
+	return 0;
+}
+
+void
+db_pass_begin(void)
+{
+	pass_depth++;
+}
+
+/*
+ * Commit what the pass did so far.  Its replies are composed already, so
+ * a failure here is fatal to the caller, as a failed log flush is.
+ */
+int
+db_pass_commit(void)
+{
+	DB_TXN	*txn = pass_txn;
+	int	 durable = pass_durable, ret;
+
+	if (txn == NULL)
+		return 0;
+	pass_txn = NULL;
+	pass_durable = 0;
+	/*
+	 * Written to the system even when it waits for the group sync:
+	 * a lazy reply of this pass may leave before that sync runs, and
+	 * must outlive the leader's own death as it does outside passes.
+	 */
+	if ((ret = txn->commit(txn, durable && !dirty_cb ? 0 :
+	    DB_TXN_WRITE_NOSYNC)) != 0)
+		return fail("pass commit", ret);
+	ntxns++;
+	if (durable && dirty_cb) {
+		unflushed = 1;
+		dirty_cb();
+	}
+	return 0;
+}
+
+int
+db_pass_end(void)
+{
+	if (pass_depth > 0)
+		pass_depth--;
+	return db_pass_commit();
 }
 
 /*
@@ -272,14 +360,22 @@ txn_end_flags(DB_TXN *txn, int rc, int lazy)
 		cnt = cnt_saved;
 		return rc;
 	}
-	if ((ret = txn->commit(txn, lazy ? DB_TXN_WRITE_NOSYNC :
-	    dirty_cb ? DB_TXN_NOSYNC : 0)) != 0) {
-		cnt = cnt_saved;
-		return fail("txn commit", ret);
+	if (pass_txn != NULL) {
+		/* A child: durable with its pass.  Hold its reply now. */
+		if ((ret = txn->commit(txn, 0)) != 0) {
+			cnt = cnt_saved;
+			return fail("txn commit", ret);
+		}
+		if (!lazy) {
+			pass_durable = 1;
+			if (dirty_cb)
+				dirty_cb();
+		}
+		return rc;
 	}
-	if (dirty_cb && !lazy) {
-		unflushed = 1;
-		dirty_cb();
+	if ((ret = txn_commit_top(txn, lazy)) < 0) {
+		cnt = cnt_saved;
+		return ret;
 	}
 	return rc;
 }
@@ -293,7 +389,7 @@ txn_end(DB_TXN *txn, int rc)
 uint64_t
 db_epoch(void)
 {
-	return meta_u64(NULL, "epoch", 0);
+	return meta_u64(rtxn(), "epoch", 0);
 }
 
 struct srec {
@@ -357,7 +453,7 @@ db_servers(int (*cb)(const char *, const char *, int, uint32_t,
 	uint64_t	*tokens;
 	int		 rc = 0;
 
-	if (servers->cursor(servers, NULL, &cur, 0) != 0)
+	if (servers->cursor(servers, rtxn(), &cur, 0) != 0)
 		return GFS_EIO;
 	memset(&k, 0, sizeof(k));
 	memset(&v, 0, sizeof(v));
@@ -766,7 +862,7 @@ db_pending_each(int (*cb)(const char *, void *), void *arg)
 	char	 txid[GFS_MAX_TXID + 1];
 	int	 rc = 0;
 
-	if (pending->cursor(pending, NULL, &cur, 0) != 0)
+	if (pending->cursor(pending, rtxn(), &cur, 0) != 0)
 		return GFS_EIO;
 	memset(&k, 0, sizeof(k));
 	memset(&v, 0, sizeof(v));
@@ -951,9 +1047,9 @@ db_lookup(const char *name, uint32_t version, struct vinfo *vi)
 	int		rc;
 
 	memset(vi, 0, sizeof(*vi));
-	if ((rc = name_get(NULL, name, &nr, 0)) < 0)
+	if ((rc = name_get(rtxn(), name, &nr, 0)) < 0)
 		return rc;
-	return version_get(NULL, nr.fid, version ? version : nr.latest, vi, 1);
+	return version_get(rtxn(), nr.fid, version ? version : nr.latest, vi, 1);
 }
 
 int
@@ -967,9 +1063,9 @@ db_versions(const char *name, int (*cb)(const struct vinfo *, void *),
 	DBT		 k, v;
 	int		 ret, rc;
 
-	if ((rc = name_get(NULL, name, &nr, 0)) < 0)
+	if ((rc = name_get(rtxn(), name, &nr, 0)) < 0)
 		return rc;
-	if ((ret = versions->cursor(versions, NULL, &cur, 0)) != 0)
+	if ((ret = versions->cursor(versions, rtxn(), &cur, 0)) != 0)
 		return fail("cursor", ret);
 	/* Newest first: from the key past the last version, backwards. */
 	vkey(key, nr.fid + 1, 0);
@@ -1013,7 +1109,7 @@ db_list(const char *prefix, int (*cb)(const char *, const struct vinfo *,
 	u_int32_t	 op = DB_SET_RANGE;
 	int		 rc = 0;
 
-	if (names->cursor(names, NULL, &cur, 0) != 0)
+	if (names->cursor(names, rtxn(), &cur, 0) != 0)
 		return GFS_EIO;
 	memset(&k, 0, sizeof(k));
 	memset(&v, 0, sizeof(v));
@@ -1199,7 +1295,7 @@ db_trash_list(const char *prefix, int (*cb)(const char *,
 	u_int32_t	 op = pl ? DB_SET_RANGE : DB_FIRST;
 	int		 rc = 0;
 
-	if (trash->cursor(trash, NULL, &cur, 0) != 0)
+	if (trash->cursor(trash, rtxn(), &cur, 0) != 0)
 		return GFS_EIO;
 	memset(&k, 0, sizeof(k));
 	k.data = (void *)(uintptr_t)prefix;
@@ -1416,13 +1512,19 @@ db_gc_done(const uint8_t (*hashes)[GFS_HASH_LEN], int n, uint64_t seq)
 uint64_t
 db_gcseq(void)
 {
-	return meta_u64(NULL, "gcseq", 0);
+	return meta_u64(rtxn(), "gcseq", 0);
 }
 
 void
 db_stats(struct dbstats *st)
 {
 	*st = cnt;
+}
+
+uint64_t
+db_txns(void)
+{
+	return ntxns;
 }
 
 uint64_t

@@ -72,6 +72,14 @@ void	db_close(void);
  */
 void	db_group_commit(void (*cb)(void));
 int	db_flush(void);
+/*
+ * A pass: the transactions between begin and end are children of one,
+ * committed by db_pass_end() (or an earlier db_flush()) with a single
+ * log write.  Replies of the pass must wait for db_pass_end().
+ */
+void	db_pass_begin(void);
+int	db_pass_commit(void);	/* what the pass did so far; it goes on */
+int	db_pass_end(void);
 
 uint64_t db_epoch(void);
 int	db_epoch_put(uint64_t epoch);
@@ -141,5 +149,6 @@ int	db_gc_done(const uint8_t (*hashes)[GFS_HASH_LEN], int n, uint64_t seq);
 uint64_t db_gcseq(void);
 void	db_stats(struct dbstats *);
 uint64_t db_files(void);
+uint64_t db_txns(void);		/* top-level transactions committed */
 
 #endif

@@ -43,6 +43,8 @@ extern const struct cmd	 leader_cmds[];
 int	leader_load(void);
 void	leader_dirty(void);
 void	leader_sync(struct server *);
+void	leader_pass_begin(struct server *);
+void	leader_pass_end(struct server *);
 
 /* member.c: chunk servers, their tokens and health. */
 int	member_load(void);

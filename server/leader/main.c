@@ -183,6 +183,8 @@ main(int argc, char **argv)
 	ld->srv.max_data = 0;
 	ld->srv.max_hashes = GFS_MAX_FILE_CHUNKS;
 	ld->srv.sync = leader_sync;
+	ld->srv.pass_begin = leader_pass_begin;
+	ld->srv.pass_end = leader_pass_end;
 	db_group_commit(leader_dirty);
 	server_signals(ld->srv.base);
 	if (server_listen(&ld->srv, host, port) < 0)
