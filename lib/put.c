@@ -10,7 +10,8 @@
  * chunks, so a file of one window (most) costs three round trips.
  *
  * A server that the leader finds unhealthy, or that cannot be reached,
- * is skipped: its chunks go to the next servers on the ring.  A server
+ * is skipped: its chunks go to the next servers on the ring; unhealthy
+ * servers are used only when too few healthy ones answer.  A server
  * that fails or does not answer in time after it was sent chunks fails
  * that attempt; the put starts again from the top with a new txid and
  * without that server, up to PUT_ATTEMPTS times, so input that cannot
@@ -70,25 +71,33 @@ chunk_err(struct put *p, int s, int r)
 	return r;
 }
 
-/* Pick the first `replicas` reachable servers for a chunk. */
+/*
+ * Pick `replicas` reachable servers for a chunk: the first healthy ones
+ * along the ring, and only when too few of those answer, the first
+ * unhealthy ones.  The leader's word is a hint: a server that missed a
+ * health check on a busy machine may answer us well, and a put that can
+ * go to two servers should not fail for want of a second.
+ */
 static int
 put_place(struct put *p, const uint8_t *hash, int *out)
 {
 	struct gfs	*g = p->g;
-	int		 cand[GFS_MAX_SERVERS], n, i, k = 0;
+	int		 cand[GFS_MAX_SERVERS], n, i, k = 0, pass;
 
 	n = ring_lookup(g->ring, hash_prefix(hash), cand, GFS_MAX_SERVERS);
-	for (i = 0; i < n && k < g->ring->replicas; i++) {
-		int s = cand[i];
+	for (pass = 0; pass < 2; pass++)
+		for (i = 0; i < n && k < g->ring->replicas; i++) {
+			int s = cand[i], st = g->ring->servers[s].state;
 
-		if (g->down[s] || g->ring->servers[s].state != SRV_HEALTHY)
-			continue;
-		if (!p->touched[s] && cconn_open(&g->chunk[s]) < 0) {
-			g->down[s] = 1;
-			continue;
+			if (g->down[s] || st != (pass ? SRV_UNHEALTHY :
+			    SRV_HEALTHY))
+				continue;
+			if (!p->touched[s] && cconn_open(&g->chunk[s]) < 0) {
+				g->down[s] = 1;
+				continue;
+			}
+			out[k++] = s;
 		}
-		out[k++] = s;
-	}
 	return k == g->ring->replicas ? 0 : GFS_ENOSERVERS;
 }
 
