@@ -104,6 +104,57 @@ static uint8_t	rbuf[SERVER_MAX_IO];
 /* A hash line after a CMD_HASHES command (whose line is c->line). */
 static char	hline[GFS_MAX_LINE];
 
+/*
+ * The block pool: taken data blocks come back here, and the last one
+ * back is the first out, still warm in the cache.  A burst's worth of
+ * free blocks stays (POOL_MAX, 16 MB of 1 KB chunks); the rest goes.
+ */
+#define POOL_MAX	16384
+
+static uint8_t *
+data_alloc(struct server *s, size_t need, size_t *cap)
+{
+	void *b;
+
+	if (need > s->block_size) {
+		*cap = need;
+		return xmalloc(need);
+	}
+	*cap = s->block_size;
+	if ((b = s->pool) == NULL) {
+		s->data_allocs++;
+		return xmalloc(s->block_size);
+	}
+	memcpy(&s->pool, b, sizeof(void *));
+	s->npool--;
+	return b;
+}
+
+void
+server_data_free(struct server *s, uint8_t *data, size_t len)
+{
+	/* Under block_size, it came from data_alloc() with a whole block. */
+	if (data == NULL || len + 1 > s->block_size || s->npool >= POOL_MAX) {
+		free(data);
+		return;
+	}
+	memcpy(data, &s->pool, sizeof(void *));
+	s->pool = data;
+	s->npool++;
+}
+
+static void
+pool_free(struct server *s)
+{
+	void *b;
+
+	while ((b = s->pool) != NULL) {
+		memcpy(&s->pool, b, sizeof(void *));
+		free(b);
+	}
+	s->npool = 0;
+}
+
 static void
 conn_reset(struct conn *c)
 {
@@ -141,7 +192,8 @@ conn_free(struct conn *c)
 		evbuffer_free(c->held);
 	conn_reset(c);
 	free(c->line);
-	free(c->data);
+	if (c->data)
+		server_data_free(s, c->data, c->datacap - 1);
 	event_free(c->rev);
 	event_free(c->wev);
 	evbuffer_free(c->in);
@@ -464,8 +516,10 @@ conn_process(struct conn *c)
 			if (evbuffer_get_length(in) < c->datalen + 2)
 				break;
 			if (c->datalen + 1 > c->datacap) {
-				c->datacap = c->datalen + 1;
-				c->data = xrealloc(c->data, c->datacap);
+				server_data_free(c->srv, c->data,
+				    c->datacap - 1);
+				c->data = data_alloc(c->srv, c->datalen + 1,
+				    &c->datacap);
 			}
 			evbuffer_remove(in, c->data, c->datalen);
 			evbuffer_remove(in, crlf, 2);
@@ -715,6 +769,7 @@ server_close(struct server *s)
 		event_free(s->syncev);
 	s->syncev = NULL;
 	s->dirty = 0;
+	pool_free(s);
 	if (s->lis)
 		evconnlistener_free(s->lis);
 	s->lis = NULL;

@@ -32,6 +32,14 @@ struct server {
 	struct event_base	*base;
 	const struct cmd	*cmds;
 	size_t			 max_data;	/* CMD_DATA bound */
+	/*
+	 * Data blocks of up to block_size - 1 bytes are read into blocks
+	 * of block_size from a pool, so that a handler can keep one
+	 * (conn_take_data) and give it back (server_data_free) without
+	 * an allocation per request.  0: no pool.
+	 */
+	size_t			 block_size;
+	uint64_t		 data_allocs;	/* blocks not from the pool */
 	size_t			 max_hashes;	/* CMD_HASHES bound */
 	void			*udata;
 	/*
@@ -57,6 +65,8 @@ struct server {
 	struct evconnlistener	*lis;
 	struct conn		*conns;
 	int			 nconns;
+	void			*pool;		/* free blocks, a list */
+	size_t			 npool;
 	uint16_t		 port;
 };
 
@@ -71,8 +81,12 @@ void	server_close(struct server *);
  * the data block, the hash lines.
  */
 const uint8_t	*conn_data(struct conn *, size_t *len);
-/* The data block, now the caller's to free: kept without a copy. */
+/*
+ * The data block, now the caller's: kept without a copy, and given back
+ * with server_data_free() and its length.
+ */
 uint8_t		*conn_take_data(struct conn *, size_t *len);
+void		 server_data_free(struct server *, uint8_t *, size_t len);
 const uint8_t	(*conn_hashes(struct conn *, size_t *n))[GFS_HASH_LEN];
 struct server	*conn_server(struct conn *);
 void		 conn_close_after_reply(struct conn *);

@@ -209,6 +209,36 @@ test_expect_success 'committed chunks survive kill -9' '
 	check_held 1
 '
 
+# pool_batch TXID END: 50 new chunks of 1000 bytes under TXID, then END
+# (COMMIT or ABORT), on one connection; the reply is in out.
+pool_batch () {
+	local i
+	for i in $(seq 50); do
+		head -c 1000 /dev/urandom >P.$i && put_req "$1" P.$i || return 1
+	done >batch.in &&
+	printf "%s %s\r\n" "$2" "$1" >>batch.in &&
+	send "$C1" <batch.in >out &&
+	test "$(grep -c ^STORED out)" = 50 &&
+	test "$(tail -n 1 out)" = "OK 50"
+}
+
+test_expect_success 'pending chunks sit in pooled blocks: no allocation once warm' '
+	a0=$(chunk_stats 1 | json_num data_allocs) &&
+	c0=$(chunk_stats 1 | json_num chunks) &&
+	pool_batch tx-p1 COMMIT &&
+	a1=$(chunk_stats 1 | json_num data_allocs) &&
+	test "$a1" -ge $((a0 + 50)) &&
+	pool_batch tx-p2 COMMIT && pool_batch tx-p3 ABORT &&
+	pool_batch tx-p4 COMMIT &&
+	stat_is "$C1" data_allocs "$a1" &&
+	stat_is "$C1" pending 0 && stat_is "$C1" chunks $((c0 + 150)) &&
+	for f in P.1 P.50; do
+		printf "GET_BATCH %s\r\n" "$(hash_of $f)" | raw "$C1" >out &&
+		{ value_of $f && printf "END\r\n"; } >expect &&
+		test_cmp expect out || return 1
+	done
+'
+
 test_expect_success 'the servers stop cleanly on SIGTERM' '
 	stop_cluster
 '

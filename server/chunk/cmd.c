@@ -72,7 +72,8 @@ txn_drop(struct txn *t)
 			break;
 		}
 	for (i = 0; i < t->n; i++)
-		free(t->items[i].data);
+		server_data_free(&cd->srv, t->items[i].data,
+		    t->items[i].len);
 	cd->pending_bytes -= t->bytes;
 	cd->pending_chunks -= t->n;
 	free(t->items);
@@ -468,6 +469,7 @@ cmd_stats(struct conn *c, int argc, char **argv)
 	cJSON_AddNumberToObject(o, "gc_deleted", (double)cd->gc_deleted);
 	cJSON_AddNumberToObject(o, "gc_kept", (double)cd->gc_kept);
 	cJSON_AddNumberToObject(o, "syncs", (double)cd->srv.syncs);
+	cJSON_AddNumberToObject(o, "data_allocs", (double)cd->srv.data_allocs);
 	cJSON_AddNumberToObject(o, "gc_stale", (double)cd->gc_stale);
 	cJSON_AddNumberToObject(o, "corrupt", (double)cd->st.corrupt);
 	cJSON_AddNumberToObject(o, "truncated_bytes", (double)cd->st.truncated);

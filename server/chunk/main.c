@@ -276,6 +276,7 @@ main(int argc, char **argv)
 	cd->srv.base = event_base_new();
 	cd->srv.cmds = chunk_cmds;
 	cd->srv.max_data = GFS_MAX_CHUNK;
+	cd->srv.block_size = GFS_CHUNK_SIZE + 1;	/* as conns size data */
 	cd->srv.max_hashes = 0;
 	cd->srv.sync = chunk_sync;
 	server_signals(cd->srv.base);
