@@ -19,6 +19,7 @@
  * and removing the file.
  */
 #include <sys/stat.h>
+#include <sys/uio.h>
 
 #include <dirent.h>
 #include <errno.h>
@@ -702,20 +703,22 @@ store_close(struct store *st)
 }
 
 /*
- * Write buf at the end of the active segment, rolling to a new one
- * first when it would pass GFS_SEGMENT_SIZE.  A short write is cut
- * back so the segment ends on a record boundary.
+ * Write iov, len bytes in all, at the end of the active segment (the
+ * caller has made room: batch_room).  A failed write is cut back so the
+ * segment ends on a record boundary.
  */
 static int
-seg_write(struct store *st, const uint8_t *buf, size_t len)
+seg_writev(struct store *st, struct iovec *iov, int niov, size_t len)
 {
 	struct seg	*s = &st->segs[st->active];
 	ssize_t		 w;
-	size_t		 done = 0;
+	off_t		 off = (off_t)s->size;
+	int		 i = 0;
 
 	seg_zero_ahead(st, s, s->size + len);
-	while (done < len) {
-		w = pwrite(s->fd, buf + done, len - done, (off_t)(s->size + done));
+	while (i < niov) {
+		w = pwritev(s->fd, iov + i, niov - i < UIO_MAXIOV ?
+		    niov - i : UIO_MAXIOV, off);
 		if (w < 0 && errno == EINTR)
 			continue;
 		if (w <= 0) {
@@ -724,14 +727,35 @@ seg_write(struct store *st, const uint8_t *buf, size_t len)
 				log_warn("cut segment %u", st->active);
 			return GFS_EIO;
 		}
-		done += (size_t)w;
+		off += w;
+		/* Past what went out; into the middle of a short write. */
+		for (; i < niov && (size_t)w >= iov[i].iov_len; i++)
+			w -= (ssize_t)iov[i].iov_len;
+		if (i < niov) {
+			iov[i].iov_base = (uint8_t *)iov[i].iov_base + w;
+			iov[i].iov_len -= (size_t)w;
+		}
 	}
 	return 0;
 }
 
-/* Records are gathered into one buffer per segment and written at once. */
+static int
+seg_write(struct store *st, const uint8_t *buf, size_t len)
+{
+	struct iovec iov = { (void *)(uintptr_t)buf, len };
+
+	return seg_writev(st, &iov, 1, len);
+}
+
+/*
+ * Records are gathered per segment and written at once: tombstones into
+ * buf, chunk records as iovecs of their headers and their data where it
+ * already is (no copy).
+ */
 struct batch {
 	uint8_t		*buf;
+	struct iovec	*iov;	/* or NULL */
+	int		 niov;
 	size_t		 len;
 	uint32_t	 seg;
 	uint64_t	 base;	/* file offset of buf[0] */
@@ -747,7 +771,8 @@ batch_flush(struct store *st, struct batch *b)
 
 	if (b->len == 0)
 		return 0;
-	if (seg_write(st, b->buf, b->len) < 0)
+	if ((b->iov ? seg_writev(st, b->iov, b->niov, b->len) :
+	    seg_write(st, b->buf, b->len)) < 0)
 		return GFS_EIO;
 	CRASH_POINT("chunk.commit.after_append");
 	if (b->nosync) {
@@ -764,6 +789,7 @@ batch_flush(struct store *st, struct batch *b)
 	if (b->ntomb > 0)
 		tomb_count(s, b->tlo, b->seg, (size_t)b->ntomb * REC_TOMB);
 	b->len = 0;
+	b->niov = 0;
 	b->ntomb = 0;
 	return 0;
 }
@@ -818,13 +844,12 @@ store_append(struct store *st, const struct chunk_in *in, size_t n, int flags)
 {
 	struct batch	 b;
 	struct placed	*pl = xreallocarray(NULL, n + 1, sizeof(*pl));
-	size_t		 i, np = 0, all = 1;
+	size_t		 i, np = 0;
 	int		 rc = 0;
 
 	memset(&b, 0, sizeof(b));
-	for (i = 0; i < n; i++)
-		all += REC_HDR + in[i].len;
-	b.buf = xmalloc(all);	/* room for every record at once */
+	b.buf = xmalloc(n * REC_HDR + 1);	/* the headers */
+	b.iov = xreallocarray(NULL, 2 * n + 1, sizeof(*b.iov));
 	b.nosync = flags & STORE_NOSYNC;
 	b.seg = st->active;
 	b.base = st->segs[st->active].size;
@@ -837,9 +862,12 @@ store_append(struct store *st, const struct chunk_in *in, size_t n, int flags)
 			goto out;
 		if (b.len == 0)
 			b.base = st->segs[st->active].size;
-		rec_build(b.buf + b.len, REC_CHUNK, in[i].hash, in[i].data,
-		    in[i].len, 0);
-		memcpy(b.buf + b.len + REC_HDR, in[i].data, in[i].len);
+		rec_build(b.buf + np * REC_HDR, REC_CHUNK, in[i].hash,
+		    in[i].data, in[i].len, 0);
+		b.iov[b.niov].iov_base = b.buf + np * REC_HDR;
+		b.iov[b.niov++].iov_len = REC_HDR;
+		b.iov[b.niov].iov_base = (void *)(uintptr_t)in[i].data;
+		b.iov[b.niov++].iov_len = in[i].len;
 		pl[np].hash = in[i].hash;
 		pl[np].seg = b.seg;
 		pl[np].off = (uint32_t)(b.base + b.len);
@@ -855,6 +883,7 @@ store_append(struct store *st, const struct chunk_in *in, size_t n, int flags)
 	rc = (int)np;
  out:
 	free(b.buf);
+	free(b.iov);
 	free(pl);
 	return rc;
 }
