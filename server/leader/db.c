@@ -248,15 +248,29 @@ db_flush(void)
  * through the pass's transaction (rtxn()), or they would wait forever
  * on its locks.
  */
+#define PASS_MAX_CHILDREN	256
+
 static uint64_t	 ntxns;		/* top-level commits */
 static int	 pass_depth;
 static DB_TXN	*pass_txn;
 static int	 pass_durable;	/* a child asked for a flushed commit */
+static int	 pass_children;	/* committed into pass_txn */
 
 static DB_TXN *
 rtxn(void)
 {
 	return pass_txn;
+}
+
+/*
+ * And at degree 2 (DB_READ_COMMITTED), so that a read lets go of each
+ * page as it moves on rather than holding it to the end of the pass:
+ * a LIST of many names would run the lock table out.
+ */
+static u_int32_t
+rflags(void)
+{
+	return pass_txn ? DB_READ_COMMITTED : 0;
 }
 
 static int
@@ -312,6 +326,7 @@ db_pass_commit(void)
 		return 0;
 	pass_txn = NULL;
 	pass_durable = 0;
+	pass_children = 0;
 	/*
 	 * Written to the system even when it waits for the group sync:
 	 * a lazy reply of this pass may leave before that sync runs, and
@@ -371,6 +386,9 @@ txn_end_flags(DB_TXN *txn, int rc, int lazy)
 			if (dirty_cb)
 				dirty_cb();
 		}
+		/* Bound the locks a pass holds: commit it every so often. */
+		if (++pass_children >= PASS_MAX_CHILDREN && db_pass_commit() < 0)
+			fatalx("cannot commit a pass's transaction");
 		return rc;
 	}
 	if ((ret = txn_commit_top(txn, lazy)) < 0) {
@@ -389,7 +407,7 @@ txn_end(DB_TXN *txn, int rc)
 uint64_t
 db_epoch(void)
 {
-	return meta_u64(rtxn(), "epoch", 0);
+	return meta_u64(rtxn(), "epoch", rflags());
 }
 
 struct srec {
@@ -453,7 +471,7 @@ db_servers(int (*cb)(const char *, const char *, int, uint32_t,
 	uint64_t	*tokens;
 	int		 rc = 0;
 
-	if (servers->cursor(servers, rtxn(), &cur, 0) != 0)
+	if (servers->cursor(servers, rtxn(), &cur, rflags()) != 0)
 		return GFS_EIO;
 	memset(&k, 0, sizeof(k));
 	memset(&v, 0, sizeof(v));
@@ -669,7 +687,7 @@ vrec_decode(const DBT *v, struct vinfo *vi, int want_hashes)
 
 static int
 version_get(DB_TXN *txn, uint64_t fid, uint32_t version, struct vinfo *vi,
-    int want_hashes)
+    int want_hashes, u_int32_t flags)
 {
 	uint8_t	key[VKEY_LEN];
 	DBT	k = dbt(key, VKEY_LEN), v = dbt_out();
@@ -677,7 +695,7 @@ version_get(DB_TXN *txn, uint64_t fid, uint32_t version, struct vinfo *vi,
 
 	memset(vi, 0, sizeof(*vi));
 	vkey(key, fid, version);
-	ret = versions->get(versions, txn, &k, &v, 0);
+	ret = versions->get(versions, txn, &k, &v, flags);
 	if (ret == DB_NOTFOUND)
 		return GFS_ENOENT;
 	if (ret != 0)
@@ -862,7 +880,7 @@ db_pending_each(int (*cb)(const char *, void *), void *arg)
 	char	 txid[GFS_MAX_TXID + 1];
 	int	 rc = 0;
 
-	if (pending->cursor(pending, rtxn(), &cur, 0) != 0)
+	if (pending->cursor(pending, rtxn(), &cur, rflags()) != 0)
 		return GFS_EIO;
 	memset(&k, 0, sizeof(k));
 	memset(&v, 0, sizeof(v));
@@ -1047,9 +1065,10 @@ db_lookup(const char *name, uint32_t version, struct vinfo *vi)
 	int		rc;
 
 	memset(vi, 0, sizeof(*vi));
-	if ((rc = name_get(rtxn(), name, &nr, 0)) < 0)
+	if ((rc = name_get(rtxn(), name, &nr, rflags())) < 0)
 		return rc;
-	return version_get(rtxn(), nr.fid, version ? version : nr.latest, vi, 1);
+	return version_get(rtxn(), nr.fid, version ? version : nr.latest, vi, 1,
+	    rflags());
 }
 
 int
@@ -1063,9 +1082,9 @@ db_versions(const char *name, int (*cb)(const struct vinfo *, void *),
 	DBT		 k, v;
 	int		 ret, rc;
 
-	if ((rc = name_get(rtxn(), name, &nr, 0)) < 0)
+	if ((rc = name_get(rtxn(), name, &nr, rflags())) < 0)
 		return rc;
-	if ((ret = versions->cursor(versions, rtxn(), &cur, 0)) != 0)
+	if ((ret = versions->cursor(versions, rtxn(), &cur, rflags())) != 0)
 		return fail("cursor", ret);
 	/* Newest first: from the key past the last version, backwards. */
 	vkey(key, nr.fid + 1, 0);
@@ -1107,9 +1126,9 @@ db_list(const char *prefix, int (*cb)(const char *, const struct vinfo *,
 	char		 name[GFS_MAX_NAME + 1];
 	struct vinfo	 vi;
 	u_int32_t	 op = DB_SET_RANGE;
-	int		 rc = 0;
+	int		 rc = 0, r, ret = DB_NOTFOUND;
 
-	if (names->cursor(names, rtxn(), &cur, 0) != 0)
+	if (names->cursor(names, rtxn(), &cur, rflags()) != 0)
 		return GFS_EIO;
 	memset(&k, 0, sizeof(k));
 	memset(&v, 0, sizeof(v));
@@ -1119,7 +1138,7 @@ db_list(const char *prefix, int (*cb)(const char *, const struct vinfo *,
 		op = DB_FIRST;
 	k.flags = DB_DBT_MALLOC;
 	v.flags = DB_DBT_PARTIAL;
-	while (rc == 0 && cur->get(cur, &k, &v, op) == 0) {
+	while (rc == 0 && (ret = cur->get(cur, &k, &v, op)) == 0) {
 		op = DB_NEXT;
 		if (k.size < pl || memcmp(k.data, prefix, pl) != 0 ||
 		    k.size > GFS_MAX_NAME) {
@@ -1130,11 +1149,15 @@ db_list(const char *prefix, int (*cb)(const char *, const struct vinfo *,
 		name[k.size] = '\0';
 		free(k.data);
 		k.data = NULL;
-		if (db_lookup(name, 0, &vi) == 0) {
+		if ((r = db_lookup(name, 0, &vi)) == 0) {
 			rc = cb(name, &vi, arg);
 			free(vi.hashes);
-		}
+		} else if (r != GFS_ENOENT)
+			rc = r;
 	}
+	/* An error is never the end of the list. */
+	if (rc == 0 && ret != 0 && ret != DB_NOTFOUND)
+		rc = fail("names walk", ret);
 	cur->close(cur);
 	return rc;
 }
@@ -1161,7 +1184,7 @@ db_delete(const char *name)
 	if ((rc = versions_count(txn, nr.fid, &n)) < 0)
 		return txn_end(txn, rc);
 	t.nversions = (uint32_t)n;
-	if (version_get(txn, nr.fid, nr.latest, &vi, 0) == 0)
+	if (version_get(txn, nr.fid, nr.latest, &vi, 0, 0) == 0)
 		t.size = vi.size;
 	tk = dbt(key, tkey(key, name, nr.fid));
 	tv = dbt(&t, sizeof(t));
@@ -1293,16 +1316,16 @@ db_trash_list(const char *prefix, int (*cb)(const char *,
 	struct trec	 t;
 	struct tinfo	 ti;
 	u_int32_t	 op = pl ? DB_SET_RANGE : DB_FIRST;
-	int		 rc = 0;
+	int		 rc = 0, ret = DB_NOTFOUND;
 
-	if (trash->cursor(trash, rtxn(), &cur, 0) != 0)
+	if (trash->cursor(trash, rtxn(), &cur, rflags()) != 0)
 		return GFS_EIO;
 	memset(&k, 0, sizeof(k));
 	k.data = (void *)(uintptr_t)prefix;
 	k.size = (u_int32_t)pl;
 	k.flags = DB_DBT_MALLOC;
 	v = dbt_out();
-	while (rc == 0 && cur->get(cur, &k, &v, op) == 0) {
+	while (rc == 0 && (ret = cur->get(cur, &k, &v, op)) == 0) {
 		op = DB_NEXT;
 		nl = k.size >= 9 ? k.size - 9 : 0;
 		if (k.size < pl || memcmp(k.data, prefix, pl) != 0) {
@@ -1327,6 +1350,8 @@ db_trash_list(const char *prefix, int (*cb)(const char *,
 		k.data = NULL;
 		v = dbt_out();
 	}
+	if (rc == 0 && ret != 0 && ret != DB_NOTFOUND)
+		rc = fail("trash walk", ret);
 	cur->close(cur);
 	return rc;
 }
@@ -1512,7 +1537,7 @@ db_gc_done(const uint8_t (*hashes)[GFS_HASH_LEN], int n, uint64_t seq)
 uint64_t
 db_gcseq(void)
 {
-	return meta_u64(rtxn(), "gcseq", 0);
+	return meta_u64(rtxn(), "gcseq", rflags());
 }
 
 void
