@@ -308,8 +308,8 @@ main(int argc, char **argv)
 	repair_stop();
 	hello_stop();
 	event_free(expire_timer);
-	server_close(&cd->srv);
-	txn_free_all();
+	txn_free_all();		/* its blocks back to the pool, */
+	server_close(&cd->srv);	/* which this frees */
 	gc_free();
 	store_trim(&cd->st);
 	store_close(&cd->st);
