@@ -77,6 +77,7 @@ void	gfs_close(struct gfs *);
  * new as epoch (UINT64_MAX: fetch it in any case).
  */
 int	gfs_ring(struct gfs *, uint64_t epoch);
+int	gfs_ring_check(struct gfs *, int *moved);
 /* Use ring r (taken over) and open no connection yet. */
 void	gfs_set_ring(struct gfs *, struct ring *);
 /*

@@ -81,9 +81,9 @@ read_tokens(struct gfs *g, uint64_t *tokens, uint32_t ntokens)
 	return 0;
 }
 
-/* The reply to a RING sent before: the ring, in use from now on. */
+/* The reply to a RING sent before, into *out. */
 static int
-ring_read(struct gfs *g)
+ring_recv(struct gfs *g, struct ring **out)
 {
 	char		*line, *argv[8];
 	uint64_t	 e, rep, n, ntok, misses, seen, i, *tokens;
@@ -137,7 +137,44 @@ ring_read(struct gfs *g)
 		    GFS_EPROTO, "RING reply without END"));
 	}
 	ring_build(r);
+	*out = r;
+	return 0;
+}
+
+/* The reply to a RING sent before: the ring, in use from now on. */
+static int
+ring_read(struct gfs *g)
+{
+	struct ring	*r;
+	int		 rc;
+
+	if ((rc = ring_recv(g, &r)) < 0)
+		return rc;
 	gfs_set_ring(g, r);
+	return 0;
+}
+
+/*
+ * The ring again, after the leader named a newer epoch: *moved is 1 if
+ * it places chunks otherwise (the ring in use stays then, for the
+ * caller to undo its work on), 0 if only health changed (the new ring
+ * is in use, with the same connections).
+ */
+int
+gfs_ring_check(struct gfs *g, int *moved)
+{
+	struct ring	*r;
+	int		 rc;
+
+	cconn_printf(&g->leader, "RING\r\n");
+	if ((rc = ring_recv(g, &r)) < 0)
+		return rc;
+	if ((*moved = !ring_same_placement(g->ring, r))) {
+		ring_free(r);
+		return 0;
+	}
+	ring_free(g->ring);	/* same servers: keep their connections */
+	g->ring = r;
 	return 0;
 }
 

@@ -341,12 +341,23 @@ put_leader(struct put *p, uint64_t size, uint32_t *version)
 		return rc;
 	CRASH_POINT("client.put.after_pending");
 	if (epoch != 0 && epoch != g->ring->epoch) {
-		/* Placed on a ring kept from before: again, on the new one. */
-		snprintf(g->err, sizeof(g->err), "ring epoch %llu changed to "
-		    "%llu meanwhile", (unsigned long long)g->ring->epoch,
-		    (unsigned long long)epoch);
-		p->retry = p->stale = 1;
-		return GFS_ESTALE;
+		int moved;
+
+		/*
+		 * Placed on a ring kept from before.  A change of health
+		 * alone (a busy server missing a check) moves no chunk;
+		 * otherwise, again, on the new ring.
+		 */
+		if ((rc = gfs_ring_check(g, &moved)) < 0)
+			return rc;
+		if (moved) {
+			snprintf(g->err, sizeof(g->err), "ring epoch %llu "
+			    "changed to %llu meanwhile",
+			    (unsigned long long)g->ring->epoch,
+			    (unsigned long long)epoch);
+			p->retry = p->stale = 1;
+			return GFS_ESTALE;
+		}
 	}
 
 	/* The chunk servers keep these from deletions decided before. */

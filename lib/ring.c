@@ -129,6 +129,33 @@ ring_active(const struct ring *r)
 	return n;
 }
 
+/*
+ * 1 if a and b place every chunk alike: the same servers at the same
+ * indexes and addresses, the same ones removed, the same tokens.  Only
+ * health differs, which moves the epoch on but no chunk.
+ */
+int
+ring_same_placement(const struct ring *a, const struct ring *b)
+{
+	int	s;
+	size_t	k;
+
+	if (a->replicas != b->replicas || a->nservers != b->nservers ||
+	    a->ntokens != b->ntokens)
+		return 0;
+	for (s = 0; s < a->nservers; s++)
+		if (strcmp(a->servers[s].id, b->servers[s].id) != 0 ||
+		    strcmp(a->servers[s].addr, b->servers[s].addr) != 0 ||
+		    (a->servers[s].state == SRV_REMOVED) !=
+		    (b->servers[s].state == SRV_REMOVED))
+			return 0;
+	for (k = 0; k < a->ntokens; k++)
+		if (a->tokens[k].pos != b->tokens[k].pos ||
+		    a->tokens[k].server != b->tokens[k].server)
+			return 0;
+	return 1;
+}
+
 static const char *state_names[] = { "healthy", "unhealthy", "removed" };
 
 const char *

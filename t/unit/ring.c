@@ -467,10 +467,37 @@ test_assign(void)
 	ring_free(r);
 }
 
+/* Only health changed: the same placement; anything else: another. */
+static void
+test_same_placement(void)
+{
+	struct ring	*a = make_ring(5, 64), *b = make_ring(5, 64);
+	struct ring	*c = make_ring(6, 64), *d = make_ring(5, 64);
+
+	ok(ring_same_placement(a, b), "same placement: the same ring twice");
+	b->epoch = 9;
+	b->servers[2].state = SRV_UNHEALTHY;
+	ring_build(b);
+	ok(ring_same_placement(a, b), "same placement: a server unhealthy");
+	ok(!ring_same_placement(a, c), "same placement: not with a server more");
+	d->servers[3].state = SRV_REMOVED;
+	ring_build(d);
+	ok(!ring_same_placement(a, d), "same placement: not with one removed");
+	ring_free(d);
+	d = make_ring(5, 64);
+	snprintf(d->servers[1].addr, sizeof(d->servers[1].addr),
+	    "127.0.0.1:9999");
+	ok(!ring_same_placement(a, d), "same placement: not at a new address");
+	ring_free(a);
+	ring_free(b);
+	ring_free(c);
+	ring_free(d);
+}
+
 int
 main(void)
 {
-	plan(46);
+	plan(51);
 	test_token();
 	test_build();
 	test_lookup();
@@ -478,5 +505,6 @@ main(void)
 	test_balance();
 	test_shares();
 	test_assign();
+	test_same_placement();
 	return done_testing();
 }
