@@ -129,6 +129,21 @@ ring_active(const struct ring *r)
 	return n;
 }
 
+/* 1 if a and b have the same tokens, field by field (a token has padding). */
+int
+ring_same_tokens(const struct ring *a, const struct ring *b)
+{
+	size_t	k;
+
+	if (a->ntokens != b->ntokens)
+		return 0;
+	for (k = 0; k < a->ntokens; k++)
+		if (a->tokens[k].pos != b->tokens[k].pos ||
+		    a->tokens[k].server != b->tokens[k].server)
+			return 0;
+	return 1;
+}
+
 /*
  * 1 if a and b place every chunk alike: the same servers at the same
  * indexes and addresses, the same ones removed, the same tokens.  Only
@@ -138,10 +153,8 @@ int
 ring_same_placement(const struct ring *a, const struct ring *b)
 {
 	int	s;
-	size_t	k;
 
-	if (a->replicas != b->replicas || a->nservers != b->nservers ||
-	    a->ntokens != b->ntokens)
+	if (a->replicas != b->replicas || a->nservers != b->nservers)
 		return 0;
 	for (s = 0; s < a->nservers; s++)
 		if (strcmp(a->servers[s].id, b->servers[s].id) != 0 ||
@@ -149,11 +162,7 @@ ring_same_placement(const struct ring *a, const struct ring *b)
 		    (a->servers[s].state == SRV_REMOVED) !=
 		    (b->servers[s].state == SRV_REMOVED))
 			return 0;
-	for (k = 0; k < a->ntokens; k++)
-		if (a->tokens[k].pos != b->tokens[k].pos ||
-		    a->tokens[k].server != b->tokens[k].server)
-			return 0;
-	return 1;
+	return ring_same_tokens(a, b);
 }
 
 static const char *state_names[] = { "healthy", "unhealthy", "removed" };

@@ -63,6 +63,7 @@ uint64_t	 ring_token(const char *id, uint32_t i);
 void		 ring_assign(const struct ring *, const char *id,
 		    uint32_t ntokens, uint64_t *out);
 int		 ring_active(const struct ring *);
+int		 ring_same_tokens(const struct ring *, const struct ring *);
 int		 ring_same_placement(const struct ring *, const struct ring *);
 const char	*ring_state_name(int state);
 int		 ring_state_parse(const char *);
