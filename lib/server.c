@@ -192,8 +192,7 @@ conn_free(struct conn *c)
 		evbuffer_free(c->held);
 	conn_reset(c);
 	free(c->line);
-	if (c->data)
-		server_data_free(s, c->data, c->datacap - 1);
+	server_data_free(s, c->data, c->datacap - 1);
 	event_free(c->rev);
 	event_free(c->wev);
 	evbuffer_free(c->in);

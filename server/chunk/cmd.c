@@ -23,9 +23,10 @@
 
 /*
  * A pending transaction: chunks held in memory until COMMIT, each in
- * the buffer it was read into (conn_take_data).  Copying them into
- * blocks of the transaction instead, to spare an allocation per chunk,
- * made put -r slower: twice the copies, into cold memory.
+ * the block it was read into (conn_take_data), which goes back to the
+ * server's pool after (server_data_free).  Copying them into blocks of
+ * the transaction instead made put -r slower: twice the copies, into
+ * cold memory.
  */
 struct txn_item {
 	uint8_t		 hash[GFS_HASH_LEN];

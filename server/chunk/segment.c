@@ -8,9 +8,10 @@
  * only: the file's length does not change, and ext4 has no journal to
  * commit.  A run of zeros to the end of a file is its end, not a tear;
  * a segment's zeros are cut when the next one starts.  A record whose
- * CRC fails (bit rot) is skipped and counted, never served.  The last chunk record of a hash is the one indexed
- * (all hold the same bytes); a tombstone takes out what is indexed when
- * the scan reaches it, if that is in a segment of its range.
+ * CRC fails (bit rot) is skipped and counted, never served.  The last
+ * chunk record of a hash is the one indexed (all hold the same bytes);
+ * a tombstone takes out what is indexed when the scan reaches it, if
+ * that is in a segment of its range.
  *
  * Each segment counts the bytes of its records that the index points
  * to (live) and of its tombstones; the rest of it is garbage, which
@@ -758,7 +759,7 @@ struct batch {
 	int		 niov;
 	size_t		 len;
 	uint32_t	 seg;
-	uint64_t	 base;	/* file offset of buf[0] */
+	uint64_t	 base;	/* file offset of the first record */
 	uint32_t	 ntomb;	/* tombstones in buf, hi seg */
 	uint32_t	 tlo;	/* their lowest lo */
 	int		 nosync;	/* STORE_NOSYNC: synced by the caller */

@@ -289,14 +289,17 @@ txn_begin(DB_TXN **txn)
 	return 0;
 }
 
-/* Commit a top-level transaction: lazy, group-committed or synced. */
+/*
+ * Commit a top-level transaction: lazy, group-committed (with grouped,
+ * the log left in memory or written to the system) or synced.
+ */
 static int
-txn_commit_top(DB_TXN *txn, int lazy)
+txn_commit_top(DB_TXN *txn, int lazy, u_int32_t grouped)
 {
 	int ret;
 
 	if ((ret = txn->commit(txn, lazy ? DB_TXN_WRITE_NOSYNC :
-	    dirty_cb ? DB_TXN_NOSYNC : 0)) != 0)
+	    dirty_cb ? grouped : 0)) != 0)
 		return fail("txn commit", ret);
 	ntxns++;
 	if (dirty_cb && !lazy) {
@@ -320,7 +323,7 @@ int
 db_pass_commit(void)
 {
 	DB_TXN	*txn = pass_txn;
-	int	 durable = pass_durable, ret;
+	int	 durable = pass_durable;
 
 	if (txn == NULL)
 		return 0;
@@ -332,15 +335,7 @@ db_pass_commit(void)
 	 * a lazy reply of this pass may leave before that sync runs, and
 	 * must outlive the leader's own death as it does outside passes.
 	 */
-	if ((ret = txn->commit(txn, durable && !dirty_cb ? 0 :
-	    DB_TXN_WRITE_NOSYNC)) != 0)
-		return fail("pass commit", ret);
-	ntxns++;
-	if (durable && dirty_cb) {
-		unflushed = 1;
-		dirty_cb();
-	}
-	return 0;
+	return txn_commit_top(txn, !durable, DB_TXN_WRITE_NOSYNC);
 }
 
 int
@@ -391,7 +386,7 @@ txn_end_flags(DB_TXN *txn, int rc, int lazy)
 			fatalx("cannot commit a pass's transaction");
 		return rc;
 	}
-	if ((ret = txn_commit_top(txn, lazy)) < 0) {
+	if ((ret = txn_commit_top(txn, lazy, DB_TXN_NOSYNC)) < 0) {
 		cnt = cnt_saved;
 		return ret;
 	}
